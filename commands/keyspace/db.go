@@ -1,0 +1,295 @@
+package keyspace
+
+// Type is the type of a key's value, as TYPE reports it.
+type Type uint8
+
+// Value types.
+const (
+	TypeNone Type = iota
+	TypeString
+	TypeList
+	TypeSet
+	TypeZSet
+	TypeHash
+	TypeStream
+)
+
+var typeNames = [...]string{"none", "string", "list", "set", "zset", "hash", "stream"}
+
+// String returns the name TYPE replies with.
+func (t Type) String() string { return typeNames[t] }
+
+// StrEnc is the encoding of a string value, as OBJECT ENCODING reports it.
+type StrEnc uint8
+
+// String encodings.
+const (
+	EncRaw StrEnc = iota
+	EncInt
+	EncEmbstr
+)
+
+var strEncNames = [...]string{"raw", "int", "embstr"}
+
+// String returns the name OBJECT ENCODING replies with.
+func (e StrEnc) String() string { return strEncNames[e] }
+
+// Entry meta word layout: LRU clock or LFU data in the low 24 bits (as Redis's
+// robj.lru), then the type, the has-expire flag and the string encoding.
+const (
+	lruBits     = 24
+	LRUMask     = 1<<lruBits - 1
+	typeShift   = 24
+	typeMask    = 0xf << typeShift
+	expireFlag  = 1 << 28
+	encShift    = 29
+	encMask     = 0x3 << encShift
+	noObjectIdx = 0
+)
+
+// Ref names a key of a DB. It stays valid until that key is deleted; the
+// numbers of deleted keys are reused.
+type Ref = uint32
+
+// DB is one numbered database: keys, their values and their expiry times.
+// String values live in the DB's arena; other types are Go objects kept in a
+// side table. The executor goroutine owns a DB: it has no locks.
+type DB struct {
+	arena   *Arena
+	dict    *Dict
+	expires map[Ref]int64 // unix ms of keys that have a TTL
+	objects []any         // values of non-string keys; slot 0 unused
+	freeObj []uint32
+}
+
+// NewDB returns an empty database.
+func NewDB() *DB {
+	a := NewArena()
+	return &DB{arena: a, dict: NewDict(a), expires: map[Ref]int64{}, objects: make([]any, 1)}
+}
+
+// Len returns the number of keys, expired ones not yet removed included.
+func (db *DB) Len() int { return db.dict.Len() }
+
+// ExpiresLen returns the number of keys with a TTL.
+func (db *DB) ExpiresLen() int { return len(db.expires) }
+
+// Lookup returns the key's Ref, or 0. It does not look at expiry times.
+func (db *DB) Lookup(key []byte) Ref { return db.dict.Find(key) }
+
+// Key returns the name of r.
+func (db *DB) Key(r Ref) []byte { return db.dict.Key(r) }
+
+// Type returns the type of r.
+func (db *DB) Type(r Ref) Type { return Type(db.dict.Meta(r) & typeMask >> typeShift) }
+
+// Str returns the value of string key r; valid until r changes.
+func (db *DB) Str(r Ref) []byte { return db.dict.Value(r) }
+
+// StrEncoding returns the encoding of string key r.
+func (db *DB) StrEncoding(r Ref) StrEnc { return StrEnc(db.dict.Meta(r) & encMask >> encShift) }
+
+// Object returns the value of non-string key r.
+func (db *DB) Object(r Ref) any { return db.objects[db.dict.Obj(r)] }
+
+// LRU returns the 24-bit LRU clock or LFU data of r.
+func (db *DB) LRU(r Ref) uint32 { return db.dict.Meta(r) & LRUMask }
+
+// SetLRU stores the 24-bit LRU clock or LFU data of r.
+func (db *DB) SetLRU(r Ref, v uint32) {
+	db.dict.SetMeta(r, db.dict.Meta(r)&^LRUMask|v&LRUMask)
+}
+
+func (db *DB) setMeta(r Ref, t Type, enc StrEnc) {
+	m := db.dict.Meta(r) &^ (typeMask | encMask)
+	db.dict.SetMeta(r, m|uint32(t)<<typeShift|uint32(enc)<<encShift)
+}
+
+// SetStr makes key a string holding val, creating it or overwriting any
+// value of any type. The TTL is dropped unless keepTTL. lru is stored for a
+// new key; an overwritten key keeps its own.
+func (db *DB) SetStr(key, val []byte, enc StrEnc, keepTTL bool, lru uint32) Ref {
+	h := Hash(key)
+	r := db.dict.FindHash(key, h)
+	if r == 0 {
+		r = db.dict.AddHash(key, val, h)
+		db.dict.SetMeta(r, lru&LRUMask)
+		db.setMeta(r, TypeString, enc)
+		return r
+	}
+	db.dropObject(r)
+	db.dict.SetValue(r, val)
+	db.setMeta(r, TypeString, enc)
+	if !keepTTL {
+		db.Persist(r)
+	}
+	return r
+}
+
+// UpdateStr replaces the value of string key r, keeping its TTL.
+func (db *DB) UpdateStr(r Ref, val []byte, enc StrEnc) {
+	db.dict.SetValue(r, val)
+	db.setMeta(r, TypeString, enc)
+}
+
+// GrowStr resizes the value of string key r to n bytes (zero-filled beyond
+// the old end) and returns it for writing, keeping its TTL.
+func (db *DB) GrowStr(r Ref, n int, enc StrEnc) []byte {
+	v := db.dict.GrowValue(r, n)
+	db.setMeta(r, TypeString, enc)
+	return v
+}
+
+// AddObject creates key, which must not exist, holding obj of type t.
+func (db *DB) AddObject(key []byte, t Type, obj any, lru uint32) Ref {
+	r := db.dict.Add(key, nil)
+	db.dict.SetMeta(r, lru&LRUMask)
+	db.setMeta(r, t, EncRaw)
+	db.dict.SetObj(r, db.newObjectSlot(obj))
+	return r
+}
+
+// SetObject makes existing key r hold obj of type t, keeping its TTL.
+func (db *DB) SetObject(r Ref, t Type, obj any) {
+	if slot := db.dict.Obj(r); slot != noObjectIdx {
+		db.objects[slot] = obj
+	} else {
+		db.dict.SetValue(r, nil)
+		db.dict.SetObj(r, db.newObjectSlot(obj))
+	}
+	db.setMeta(r, t, EncRaw)
+}
+
+func (db *DB) newObjectSlot(obj any) uint32 {
+	if n := len(db.freeObj); n > 0 {
+		slot := db.freeObj[n-1]
+		db.freeObj = db.freeObj[:n-1]
+		db.objects[slot] = obj
+		return slot
+	}
+	db.objects = append(db.objects, obj)
+	return uint32(len(db.objects) - 1)
+}
+
+func (db *DB) dropObject(r Ref) {
+	slot := db.dict.Obj(r)
+	if slot == noObjectIdx {
+		return
+	}
+	db.objects[slot] = nil
+	db.freeObj = append(db.freeObj, slot)
+	db.dict.SetObj(r, noObjectIdx)
+}
+
+// Delete removes key r with its value and TTL.
+func (db *DB) Delete(r Ref) {
+	db.dropObject(r)
+	if db.dict.Meta(r)&expireFlag != 0 {
+		delete(db.expires, r)
+	}
+	db.dict.Delete(r)
+}
+
+// Rename gives the value, TTL and LRU of key r to newKey, which must not
+// exist, and removes r. It returns newKey's Ref.
+func (db *DB) Rename(r Ref, newKey []byte) Ref {
+	meta, slot := db.dict.Meta(r), db.dict.Obj(r)
+	nr := db.dict.Add(newKey, db.dict.Value(r))
+	db.dict.SetMeta(nr, meta)
+	db.dict.SetObj(nr, slot)
+	if meta&expireFlag != 0 {
+		db.expires[nr] = db.expires[r]
+		delete(db.expires, r)
+	}
+	db.dict.SetObj(r, noObjectIdx)
+	db.dict.Delete(r)
+	return nr
+}
+
+// ExpireAt returns the expiry time of r in unix milliseconds, if it has one.
+func (db *DB) ExpireAt(r Ref) (int64, bool) {
+	if db.dict.Meta(r)&expireFlag == 0 {
+		return 0, false
+	}
+	return db.expires[r], true
+}
+
+// HasExpire reports whether r has a TTL, without a map lookup.
+func (db *DB) HasExpire(r Ref) bool { return db.dict.Meta(r)&expireFlag != 0 }
+
+// SetExpireAt sets the expiry time of r in unix milliseconds.
+func (db *DB) SetExpireAt(r Ref, ms int64) {
+	db.dict.SetMeta(r, db.dict.Meta(r)|expireFlag)
+	db.expires[r] = ms
+}
+
+// Persist removes the TTL of r and reports whether it had one.
+func (db *DB) Persist(r Ref) bool {
+	m := db.dict.Meta(r)
+	if m&expireFlag == 0 {
+		return false
+	}
+	db.dict.SetMeta(r, m&^expireFlag)
+	delete(db.expires, r)
+	return true
+}
+
+// Scan is Redis's SCAN step over the keys: it calls fn for the keys in the
+// buckets named by cursor and returns the next cursor (0 when done). fn must
+// not change the DB.
+func (db *DB) Scan(cursor uint64, fn func(Ref)) uint64 { return db.dict.Scan(cursor, fn) }
+
+// Random returns a random key, or 0 when the DB is empty.
+func (db *DB) Random() Ref { return db.dict.Random() }
+
+// Sample calls fn for up to n keys from a random spot of the keyspace. fn
+// returns false to stop; it must not change the DB.
+func (db *DB) Sample(n int, fn func(Ref) bool) { db.dict.Sample(n, fn) }
+
+// SampleExpires calls fn for up to n keys with a TTL, starting from a random
+// point. fn returns false to stop; it must not change the DB.
+func (db *DB) SampleExpires(n int, fn func(r Ref, at int64) bool) {
+	for r, at := range db.expires {
+		if n <= 0 || !fn(r, at) {
+			return
+		}
+		n--
+	}
+}
+
+// Each calls fn for every key until fn returns false. fn must not change the DB.
+func (db *DB) Each(fn func(Ref) bool) { db.dict.Each(fn) }
+
+// Flush removes every key.
+func (db *DB) Flush() {
+	db.arena.Reset()
+	db.dict = NewDict(db.arena)
+	db.expires = map[Ref]int64{}
+	db.objects = make([]any, 1)
+	db.freeObj = nil
+}
+
+// Cron does the DB's periodic housekeeping within a budget of n rehash
+// steps: it starts shrinking a table that became sparse and advances an
+// incremental rehash. It reports whether rehash work remains.
+func (db *DB) Cron(n int) bool {
+	db.dict.ShrinkIfNeeded()
+	return db.dict.Rehash(n)
+}
+
+// Memory returns the bytes the DB holds for keys, string values and its
+// indexes (objects of other types are accounted by their owners).
+func (db *DB) Memory() int64 {
+	return db.arena.Reserved() + db.dict.MemoryOverhead() +
+		int64(len(db.expires))*24 + int64(cap(db.objects))*16
+}
+
+// KeyMemory returns the bytes key r costs in the keyspace itself: its entry,
+// blob and TTL record.
+func (db *DB) KeyMemory(r Ref) int64 {
+	n := int64(24+8) + int64(db.dict.BlobSize(r))
+	if db.HasExpire(r) {
+		n += 24
+	}
+	return n
+}
