@@ -3,7 +3,6 @@ package commands
 import (
 	"strconv"
 
-	"spinel/commands/keyspace"
 	"spinel/eventloop/resp"
 )
 
@@ -31,8 +30,7 @@ type Client struct {
 	conn Conn
 
 	id    int64
-	dbID  int
-	db    *keyspace.DB
+	db    *database
 	resp  int // protocol version, 2 or 3
 	name  string
 	lib   [2]string // CLIENT SETINFO lib-name, lib-ver
@@ -52,11 +50,28 @@ type Client struct {
 	closed          bool
 	pendingFlush    bool
 	noEvict         bool
+	noTouch         bool
+
+	// Transaction state.
+	multi        bool
+	dirtyExec    bool // a command was rejected while queuing: EXEC aborts
+	dirtyCAS     bool // a watched key changed: EXEC returns null
+	inExec       bool
+	denyBlocking bool // blocking commands must not block (inside EXEC)
+	multiQueue   []queuedCommand
+	multiMem     int64
+	watched      []watchedKey
+
+	// Subscriptions.
+	channels, patterns, shardChannels map[string]struct{}
+
+	// blocked is set while the client waits in a blocking command.
+	blocked *blockState
 
 	// Query-buffer bookkeeping, maintained by the event loop.
-	QueryBuf []byte
-	ArgsBuf  [][]byte
-	NeedLen  int
+	ArgsBuf     [][]byte
+	NeedLen     int
+	QueryBufLen int
 }
 
 // ID returns the client id.
@@ -114,9 +129,9 @@ func (c *Client) addBulk(b []byte)      { c.out = resp.AppendBulk(c.out, b) }
 func (c *Client) addBulkString(s string) {
 	c.out = resp.AppendBulkString(c.out, s)
 }
-func (c *Client) addBulkInt(n int64)  { c.out = resp.AppendBulkInt(c.out, n) }
-func (c *Client) addArrayLen(n int)   { c.out = resp.AppendArrayLen(c.out, n) }
-func (c *Client) addEmptyArray()      { c.out = append(c.out, "*0\r\n"...) }
+func (c *Client) addBulkInt(n int64) { c.out = resp.AppendBulkInt(c.out, n) }
+func (c *Client) addArrayLen(n int)  { c.out = resp.AppendArrayLen(c.out, n) }
+func (c *Client) addEmptyArray()     { c.out = append(c.out, "*0\r\n"...) }
 func (c *Client) addBulkFloat(f float64) {
 	var tmp [32]byte
 	c.out = resp.AppendBulk(c.out, resp.AppendFloat(tmp[:0], f))
@@ -245,3 +260,10 @@ func (c *Client) setDeferred(pos int, prefix byte, n int) {
 	copy(c.out[pos+len(h):], c.out[pos:len(c.out)-len(h)])
 	copy(c.out[pos:], h)
 }
+
+// Blocked reports whether the client waits in a blocking command; the event
+// loop then leaves its further input unread until it is released.
+func (c *Client) Blocked() bool { return c.blocked != nil }
+
+// ReplyError queues an error reply from the network layer (protocol errors).
+func (c *Client) ReplyError(msg string) { c.addError(msg) }

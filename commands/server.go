@@ -1,0 +1,411 @@
+package commands
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"os"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"spinel/commands/keyspace"
+	"spinel/config"
+)
+
+// Version is the Redis version Spinel reports and is compatible with.
+const Version = "7.0.15"
+
+// Server is the executor's state: the databases, the connected clients, the
+// command table and the statistics. Every method runs on the executor
+// goroutine.
+type Server struct {
+	cfg   *config.Config
+	log   *slog.Logger
+	dbs   []*database
+	table *Table
+
+	clients map[int64]*Client
+	nextID  int64
+	// pending holds clients that received output while another client's
+	// command ran (pub/sub, unblocking); the event loop flushes them after
+	// the batch with FlushPending.
+	pending []*Client
+
+	now      int64 // unix ms, refreshed before each command
+	lruClock uint32
+	started  time.Time
+	runID    string
+
+	stats stats
+
+	// Hooks into the event loop, set by it before serving.
+	Hooks Hooks
+
+	dirty        int64 // changes since start, as Redis's server.dirty
+	lastSave     int64 // unix seconds
+	shutdownAsap bool
+	loading      bool
+
+	pubsub      pubsub
+	notifyFlags int  // parsed notify-keyspace-events
+	lfu         bool // the eviction policy is an LFU one
+	execDepth   int  // > 0 while EXEC runs its queue
+	scratchKey  []byte
+
+	blockGen       uint64
+	blockedClients int
+	readyKeys      []readyKey
+}
+
+// Hooks are the services the event loop offers the executor.
+type Hooks struct {
+	// Shutdown stops the server after the current event.
+	Shutdown func()
+	// After runs fn on the executor after d (blocking timeouts).
+	After func(d time.Duration, fn func())
+}
+
+// stats are the counters INFO reports.
+type stats struct {
+	numCommands     int64
+	numConnections  int64
+	rejectedConns   int64
+	expiredKeys     int64
+	expiredStale    int64
+	evictedKeys     int64
+	keyspaceHits    int64
+	keyspaceMisses  int64
+	netInput        int64
+	netOutput       int64
+	reads, writes   int64
+	totalErrors     int64
+	panics          int64
+	errorCodes      map[string]int64
+	opsSamples      [16]int64 // ops/sec samples for instantaneous_ops_per_sec
+	inSamples       [16]int64
+	outSamples      [16]int64
+	sampleIdx       int
+	lastSampleTime  int64
+	lastSampleOps   int64
+	lastSampleIn    int64
+	lastSampleOut   int64
+	peakMemory      int64
+	expireCycleTime int64
+}
+
+// database is one numbered database with the executor's bookkeeping around
+// the keyspace.
+type database struct {
+	id int
+	kv *keyspace.DB
+	// watched maps a key to the clients that WATCH it in this database.
+	watched map[string][]*Client
+	// blocking maps a key to the clients blocked on it, in FIFO order.
+	blocking map[string][]*Client
+}
+
+// NewServer returns an executor configured by cfg.
+func NewServer(cfg *config.Config, log *slog.Logger) *Server {
+	s := &Server{
+		cfg:     cfg,
+		log:     log,
+		table:   newTable(),
+		clients: make(map[int64]*Client),
+		started: time.Now(),
+		runID:   newRunID(),
+	}
+	s.dbs = make([]*database, cfg.Databases)
+	for i := range s.dbs {
+		s.dbs[i] = &database{id: i, kv: keyspace.NewDB()}
+	}
+	s.stats.errorCodes = make(map[string]int64)
+	s.updateTime(time.Now())
+	s.lastSave = s.now / 1000
+	return s
+}
+
+func newRunID() string {
+	var b [20]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// Config returns the server's configuration.
+func (s *Server) Config() *config.Config { return s.cfg }
+
+// updateTime refreshes the cached clock used for expiry decisions and the
+// LRU clock, as Redis's updateCachedTime.
+func (s *Server) updateTime(t time.Time) {
+	s.now = t.UnixMilli()
+	s.lruClock = uint32(s.now/1000) & keyspace.LRUMask
+}
+
+// NewClient registers a new connection and returns its state.
+func (s *Server) NewClient(conn Conn) *Client {
+	s.nextID++
+	c := &Client{
+		srv:     s,
+		conn:    conn,
+		id:      s.nextID,
+		db:      s.dbs[0],
+		resp:    2,
+		authn:   s.cfg.RequirePass == "",
+		created: s.now,
+	}
+	c.lastActivity = s.now
+	s.clients[c.id] = c
+	s.stats.numConnections++
+	return c
+}
+
+// NumClients returns the number of connected clients.
+func (s *Server) NumClients() int { return len(s.clients) }
+
+// RejectClient counts a connection refused because of maxclients.
+func (s *Server) RejectClient() { s.stats.rejectedConns++ }
+
+// FreeClient forgets a closed connection and everything it held (watched
+// keys, subscriptions, blocking state).
+func (s *Server) FreeClient(c *Client) {
+	if c.closed {
+		return
+	}
+	s.freeBlocked(c)
+	s.discardTransaction(c)
+	s.unsubscribeAll(c, false)
+	c.closed = true
+	delete(s.clients, c.id)
+}
+
+// FlushPending writes the output that commands queued for other clients.
+func (s *Server) FlushPending() {
+	for i, c := range s.pending {
+		c.Flush()
+		s.pending[i] = nil
+	}
+	s.pending = s.pending[:0]
+}
+
+// AddInputBytes counts bytes read from clients (INFO stats).
+func (s *Server) AddInputBytes(n int) { s.stats.netInput += int64(n) }
+
+// countError counts an error reply by its code (the first word), for INFO
+// errorstats.
+func (s *Server) countError(msg string) {
+	s.stats.totalErrors++
+	code := msg
+	if i := strings.IndexByte(msg, ' '); i >= 0 {
+		code = msg[:i]
+	}
+	if len(code) > 128 {
+		code = code[:128]
+	}
+	if _, ok := s.stats.errorCodes[code]; ok || len(s.stats.errorCodes) < 128 {
+		s.stats.errorCodes[code]++
+	}
+}
+
+// ---------------------------------------------------------------------------
+// The gate: every command passes through Execute, which does what Redis's
+// processCommand and call do, in the same order, so no handler repeats a
+// check.
+// ---------------------------------------------------------------------------
+
+// Execute runs one command for c. argv aliases the input buffer and is valid
+// only during the call.
+func (s *Server) Execute(c *Client, argv [][]byte) {
+	if len(argv) == 0 {
+		return
+	}
+	start := time.Now()
+	s.updateTime(start)
+	c.lastActivity = s.now
+	c.argv = argv
+	c.replyErr = false
+
+	cmd := s.table.lookup(argv[0])
+	if cmd != nil && cmd.Subcommands != nil && len(argv) >= 2 {
+		sub := cmd.subcommand(argv[1])
+		if sub == nil {
+			c.cmd = nil
+			s.reject(c, nil, fmt.Sprintf("ERR unknown subcommand '%s'. Try %s HELP.",
+				cString(argv[1], 128), strings.ToUpper(string(argv[0]))))
+			return
+		}
+		cmd = sub
+	}
+	if cmd == nil {
+		c.cmd = nil
+		s.reject(c, nil, unknownCommandError(argv))
+		return
+	}
+	c.cmd = cmd
+	if (cmd.Arity > 0 && cmd.Arity != len(argv)) || len(argv) < -cmd.Arity {
+		s.reject(c, cmd, "ERR wrong number of arguments for '"+cmd.FullName+"' command")
+		return
+	}
+	if !c.authn && cmd.Flags&FlagNoAuth == 0 {
+		s.reject(c, cmd, ErrNoAuth)
+		return
+	}
+	if c.multi && cmd.Flags&FlagNoMulti != 0 {
+		s.reject(c, cmd, "ERR Command not allowed inside a transaction")
+		return
+	}
+	if c.resp == 2 && cmd.Flags&FlagPubSubContext == 0 && c.inPubSubMode() {
+		s.reject(c, cmd, "ERR Can't execute '"+cmd.FullName+
+			"': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context")
+		return
+	}
+	if s.loading && cmd.Flags&FlagLoading == 0 {
+		s.reject(c, cmd, "LOADING Redis is loading the dataset in memory")
+		return
+	}
+	if c.multi && cmd.Flags&FlagTxControl == 0 {
+		c.queueMulti(cmd, argv)
+		c.addRawString("+QUEUED\r\n")
+		return
+	}
+	if s.shutdownAsap {
+		return
+	}
+	s.call(c, cmd, argv, start)
+	if s.execDepth == 0 {
+		s.afterCommand()
+	}
+}
+
+// reject refuses a command before it runs, as Redis's rejectCommand: the
+// error is sent and a transaction being queued is doomed.
+func (s *Server) reject(c *Client, cmd *Spec, msg string) {
+	c.flagTransaction()
+	if cmd != nil {
+		cmd.RejectedCalls++
+	}
+	c.addError(msg)
+}
+
+// unknownCommandError formats Redis's reply for an unknown command: the name
+// and up to 128 bytes of quoted arguments.
+func unknownCommandError(argv [][]byte) string {
+	var b strings.Builder
+	for _, a := range argv[1:] {
+		if b.Len() >= 128 {
+			break
+		}
+		room := 128 - b.Len()
+		b.WriteByte('\'')
+		b.Write(cString(a, room))
+		b.WriteString("' ")
+	}
+	return fmt.Sprintf("ERR unknown command '%s', with args beginning with: %s", cString(argv[0], 128), b.String())
+}
+
+// cString is a as C's "%.*s" prints it: cut at the first NUL and at max bytes.
+func cString(a []byte, max int) []byte {
+	for i, ch := range a {
+		if ch == 0 {
+			a = a[:i]
+			break
+		}
+	}
+	if len(a) > max {
+		a = a[:max]
+	}
+	return a
+}
+
+// call runs the handler, recovering a panic so that one client never takes
+// the server down, and keeps the per-command statistics.
+func (s *Server) call(c *Client, cmd *Spec, argv [][]byte, start time.Time) {
+	dirty := s.dirty
+	func() {
+		defer func() {
+			if r := recover(); r != nil {
+				s.stats.panics++
+				s.log.Error("panic in command", "cmd", cmd.FullName, "args", len(argv),
+					"panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+				c.addError("ERR internal error while executing '" + cmd.FullName + "'; see the server log")
+			}
+		}()
+		cmd.Handler(c, argv)
+	}()
+	_ = dirty
+	cmd.Calls++
+	cmd.Usec += time.Since(start).Microseconds()
+	if c.replyErr {
+		cmd.FailedCalls++
+	}
+	s.stats.numCommands++
+	c.lastCmd = cmd
+}
+
+// Cron is the periodic housekeeping, run on the executor hz times a second:
+// active expiry, idle client timeouts, incremental rehashing and the
+// statistics samples.
+func (s *Server) Cron() {
+	s.updateTime(time.Now())
+	s.activeExpireCycle()
+	s.clientsCron()
+	for _, db := range s.dbs {
+		db.kv.Cron(100)
+	}
+	s.sampleStats()
+}
+
+// clientsCron closes clients idle longer than the timeout option.
+func (s *Server) clientsCron() {
+	if s.cfg.Timeout <= 0 {
+		return
+	}
+	limit := int64(s.cfg.Timeout) * 1000
+	for _, c := range s.clients {
+		if c.noTimeout() {
+			continue
+		}
+		if s.now-c.lastActivity > limit {
+			s.log.Debug("closing idle client", "id", c.id)
+			c.conn.Close()
+		}
+	}
+}
+
+func (s *Server) sampleStats() {
+	const sampleEvery = 100 // ms, as Redis's run_with_period(100)
+	if s.now-s.stats.lastSampleTime < sampleEvery {
+		return
+	}
+	st := &s.stats
+	dt := s.now - st.lastSampleTime
+	if st.lastSampleTime != 0 {
+		i := st.sampleIdx % len(st.opsSamples)
+		st.opsSamples[i] = (st.numCommands - st.lastSampleOps) * 1000 / dt
+		st.inSamples[i] = (st.netInput - st.lastSampleIn) * 1000 / dt
+		st.outSamples[i] = (st.netOutput - st.lastSampleOut) * 1000 / dt
+		st.sampleIdx++
+	}
+	st.lastSampleTime = s.now
+	st.lastSampleOps, st.lastSampleIn, st.lastSampleOut = st.numCommands, st.netInput, st.netOutput
+}
+
+func average(v []int64) int64 {
+	var sum int64
+	for _, x := range v {
+		sum += x
+	}
+	return sum / int64(len(v))
+}
+
+// Pid is the process id, reported by INFO.
+var pid = os.Getpid()
+
+// ShutdownRequested reports whether SHUTDOWN ran.
+func (s *Server) ShutdownRequested() bool { return s.shutdownAsap }
+
+// PrepareShutdown does what must happen before the process exits, on the
+// executor: persistence is flushed and synced.
+func (s *Server) PrepareShutdown() {
+	s.shutdownAsap = true
+}

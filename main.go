@@ -1,0 +1,107 @@
+// Command spinel is a Redis-compatible server: a drop-in replacement for
+// redis-server for people who use Redis as a state store and cache.
+//
+// Usage, as redis-server:
+//
+//	spinel [/path/to/redis.toml] [--config path] [--option value ...]
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"spinel/commands"
+	"spinel/config"
+	"spinel/eventloop"
+)
+
+func main() { os.Exit(run(os.Args[1:])) }
+
+func run(args []string) int {
+	cfg, err := config.Load(args)
+	switch {
+	case errors.Is(err, config.ErrVersion):
+		fmt.Printf("Spinel server v=%s (Redis-compatible) go\n", commands.Version)
+		return 0
+	case errors.Is(err, config.ErrHelp):
+		fmt.Print(usage)
+		return 0
+	case err != nil:
+		fmt.Fprintf(os.Stderr, "\n*** FATAL CONFIG FILE ERROR (Redis %s) ***\n%v\n", commands.Version, err)
+		return 1
+	}
+	log, closeLog, err := newLogger(cfg)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "spinel: %v\n", err)
+		return 1
+	}
+	defer closeLog()
+
+	srv, err := eventloop.New(cfg, log)
+	if err != nil {
+		log.Error("cannot start", "err", err)
+		return 1
+	}
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
+	go func() {
+		sig := <-sigs
+		log.Warn("Received signal, scheduling shutdown...", "signal", sig.String())
+		srv.Shutdown()
+	}()
+	log.Info("Server initialized", "version", commands.Version, "port", cfg.Port,
+		"pid", os.Getpid(), "config", cfg.File)
+	go func() {
+		<-srv.Ready()
+		log.Info("Ready to accept connections", "bind", cfg.Bind, "port", cfg.Port)
+	}()
+	if err := srv.Serve(); err != nil {
+		log.Error("server stopped", "err", err)
+		return 1
+	}
+	log.Info("Spinel is now ready to exit, bye bye...")
+	return 0
+}
+
+// newLogger builds the slog logger from loglevel and logfile.
+func newLogger(cfg *config.Config) (*slog.Logger, func(), error) {
+	var w io.Writer = os.Stderr
+	closeFn := func() {}
+	if cfg.Logfile != "" {
+		f, err := os.OpenFile(cfg.Logfile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		if err != nil {
+			return nil, nil, fmt.Errorf("open logfile: %w", err)
+		}
+		w = f
+		closeFn = func() { _ = f.Close() }
+	}
+	level := slog.LevelInfo
+	switch cfg.Loglevel {
+	case "debug":
+		level = slog.LevelDebug
+	case "verbose":
+		level = slog.LevelDebug + 2
+	case "warning":
+		level = slog.LevelWarn
+	case "nothing":
+		level = slog.LevelError + 100
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level})), closeFn, nil
+}
+
+const usage = `Usage: spinel [/path/to/redis.toml] [options] [-]
+       spinel - (read config from stdin)
+       spinel -v or --version
+       spinel -h or --help
+
+Examples:
+       spinel (run the server with default config)
+       spinel redis.toml
+       spinel --port 7777
+       spinel --maxmemory 512mb --maxmemory-policy allkeys-lru --appendonly yes --save ""
+`
