@@ -3,16 +3,11 @@ package commands
 import "strings"
 
 func cmdConfigGet(c *Client, args [][]byte) {
-	seen := map[string]bool{}
-	var pairs [][2]string
+	patterns := make([]string, 0, len(args)-2)
 	for _, p := range args[2:] {
-		for _, kv := range c.srv.cfg.Get(string(p)) {
-			if !seen[kv[0]] {
-				seen[kv[0]] = true
-				pairs = append(pairs, kv)
-			}
-		}
+		patterns = append(patterns, string(p))
 	}
+	pairs := c.srv.cfg.GetAll(patterns...)
 	c.addMapLen(len(pairs))
 	for _, kv := range pairs {
 		c.addBulkString(kv[0])
@@ -21,15 +16,15 @@ func cmdConfigGet(c *Client, args [][]byte) {
 }
 
 func cmdConfigSet(c *Client, args [][]byte) {
-	if len(args) < 4 || len(args)%2 != 0 {
-		c.addErrorArity(c.cmd.FullName)
+	if len(args)%2 != 0 {
+		c.addError(ErrSyntax)
 		return
 	}
 	pairs := make([][2]string, 0, (len(args)-2)/2)
 	for i := 2; i < len(args); i += 2 {
 		pairs = append(pairs, [2]string{string(args[i]), string(args[i+1])})
 	}
-	if err := c.srv.cfg.Set(pairs); err != nil {
+	if err := c.srv.cfg.SetFrom(pairs, c.isLocal()); err != nil {
 		c.addError(err.Error())
 		return
 	}
@@ -82,4 +77,11 @@ func cmdConfigHelp(c *Client, args [][]byte) {
 		"REWRITE",
 		"    Rewrite the configuration file.",
 	)
+}
+
+// isLocal reports whether the client connects over loopback or a unix
+// socket, for the "local" setting of enable-protected-configs.
+func (c *Client) isLocal() bool {
+	addr := c.conn.RemoteAddr()
+	return strings.HasPrefix(addr, "127.") || strings.HasPrefix(addr, "[::1]") || strings.HasSuffix(addr, ":0")
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"strings"
 
 	"spinel/commands/glob"
@@ -145,6 +146,10 @@ func Default() *Config {
 		if err := o.set(c, o.args(o.def)); err != nil {
 			panic(fmt.Sprintf("config: bad default for %s: %v", o.name, err))
 		}
+	}
+	// dir is kept absolute (see its option): resolve the default "./".
+	if abs, err := filepath.Abs(c.Dir); err == nil {
+		c.Dir = abs
 	}
 	return c
 }

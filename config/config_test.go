@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -261,6 +262,9 @@ func TestSetDir(t *testing.T) {
 		t.Errorf("dir after rollback = %q; want %q", got, dir)
 	}
 	mustSet(t, c, "dir", "/")
+	if wd, _ := os.Getwd(); wd != dir {
+		t.Errorf("CONFIG SET dir changed the working directory to %q", wd)
+	}
 	if got := c.Get("dir")[0][1]; got != "/" {
 		t.Errorf("dir = %q; want /", got)
 	}

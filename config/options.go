@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -43,7 +44,7 @@ type option struct {
 	effect func(c *Config) error
 }
 
-// Protective limits that are not in the table's numbers.
+// Bounds used by several rows or named in Redis (in comments).
 const (
 	intMax       = math.MaxInt32
 	bindAddrMax  = 16 // CONFIG_BINDADDR_MAX
@@ -78,16 +79,26 @@ var options = []option{
 	{
 		name: "dir", flags: Protected | alwaysRewrite, def: "./",
 		set: func(c *Config, a []string) error { c.Dir = a[0]; return nil },
-		// Like Redis, the server works inside dir: setting it changes the
-		// process's working directory, and GET reports the real cwd.
+		// Redis chdir()s into dir; Spinel keeps the process's working
+		// directory (several servers may share a test process) and
+		// resolves every data path against the absolute dir instead.
 		effect: func(c *Config) error {
-			if err := os.Chdir(c.Dir); err != nil {
+			abs, err := filepath.Abs(c.Dir)
+			if err != nil {
 				return errors.New(strerror(err))
 			}
+			st, err := os.Stat(abs)
+			if err != nil {
+				return errors.New(strerror(err))
+			}
+			if !st.IsDir() {
+				return errors.New("Not a directory")
+			}
+			c.Dir = abs
 			return nil
 		},
-		get:  func(*Config) string { wd, _ := os.Getwd(); return wd },
-		toml: func(*Config) string { wd, _ := os.Getwd(); return tomlString(wd) },
+		get:  func(c *Config) string { return c.Dir },
+		toml: func(c *Config) string { return tomlString(c.Dir) },
 	},
 
 	// Security

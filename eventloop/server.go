@@ -38,10 +38,11 @@ type Server struct {
 
 	addrs  []string // gnet listener addresses
 	eng    gnet.Engine
-	loop   gnet.EventLoop // set once the internal connection is enrolled
+	loopV  atomic.Value // gnet.EventLoop, set once the internal connection is enrolled
 	ready  chan struct{}
-	booted chan struct{}
 	hz     atomic.Int64 // cron frequency, read by the ticker goroutine
+	// enrolled is touched only by the ticker goroutine.
+	enrolled bool
 
 	stopOnce sync.Once
 	stopped  chan struct{}
@@ -69,7 +70,6 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 		cfg:     cfg,
 		log:     log,
 		ready:   make(chan struct{}),
-		booted:  make(chan struct{}),
 		stopped: make(chan struct{}),
 	}
 	s.exec = commands.NewServer(cfg, log)
@@ -128,6 +128,9 @@ func (s *Server) Serve() error {
 		gnet.WithNumEventLoop(1),
 		gnet.WithReuseAddr(true),
 		gnet.WithTicker(true),
+		// Least-connections only reads the loop list, so registering the
+		// internal connection from the ticker does not race with accepts.
+		gnet.WithLoadBalancing(gnet.LeastConnections),
 		gnet.WithTCPNoDelay(gnet.TCPNoDelay),
 		gnet.WithReadBufferCap(64 << 10),
 		gnet.WithLogger(gnetLogger{s.log}),
@@ -152,16 +155,16 @@ func (s *Server) Ready() <-chan struct{} { return s.ready }
 // Done is closed when Serve has returned.
 func (s *Server) Done() <-chan struct{} { return s.stopped }
 
-// OnBoot enrolls the internal connection that gives us a handle on the
-// loop, so the cron and other goroutines can run work there.
+// OnBoot keeps the engine handle. The loops do not exist yet: the internal
+// connection is enrolled on the first tick, which gnet fires once they run.
 func (s *Server) OnBoot(eng gnet.Engine) gnet.Action {
 	s.eng = eng
-	go s.enrollInternal()
 	return gnet.None
 }
 
 // enrollInternal creates a loopback TCP pair and registers one end with the
-// engine. gnet's Conn.EventLoop then lets us Execute on the loop.
+// engine. gnet's Conn.EventLoop then lets us Execute on the loop. It runs on
+// the ticker goroutine.
 func (s *Server) enrollInternal() {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -200,8 +203,14 @@ func (s *Server) enrollInternal() {
 		s.log.Error("internal register", "err", res.Err)
 		return
 	}
-	s.loop = res.Conn.EventLoop()
+	s.loopV.Store(res.Conn.EventLoop())
 	close(s.ready)
+}
+
+// loop returns the event loop, or nil before it is known.
+func (s *Server) loop() gnet.EventLoop {
+	l, _ := s.loopV.Load().(gnet.EventLoop)
+	return l
 }
 
 // Run executes fn on the loop and waits for it; for use from other
@@ -213,7 +222,7 @@ func (s *Server) Run(fn func()) bool {
 		return false
 	}
 	done := make(chan struct{})
-	err := s.loop.Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
+	err := s.loop().Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
 		fn()
 		close(done)
 		return nil
@@ -256,10 +265,11 @@ func (s *Server) stopEngine() {
 // after runs fn on the loop once d has passed.
 func (s *Server) after(d time.Duration, fn func()) {
 	time.AfterFunc(d, func() {
-		if s.loop == nil {
+		loop := s.loop()
+		if loop == nil {
 			return
 		}
-		_ = s.loop.Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
+		_ = loop.Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
 			fn()
 			s.exec.FlushPending()
 			return nil
@@ -273,8 +283,13 @@ func (s *Server) OnTick() (time.Duration, gnet.Action) {
 	if hz <= 0 {
 		hz = 10
 	}
-	if s.loop != nil {
-		_ = s.loop.Execute(context.Background(), gnet.RunnableFunc(s.cron))
+	if loop := s.loop(); loop == nil {
+		if !s.enrolled {
+			s.enrolled = true
+			s.enrollInternal()
+		}
+	} else {
+		_ = loop.Execute(context.Background(), gnet.RunnableFunc(s.cron))
 	}
 	return time.Second / time.Duration(hz), gnet.None
 }

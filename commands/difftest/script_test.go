@@ -33,7 +33,8 @@ import (
 // connections after FLUSHALL.
 
 func TestScripts(t *testing.T) {
-	files, err := filepath.Glob("testdata/*.script")
+	dir, _ := filepath.Abs("testdata")
+	files, err := filepath.Glob(filepath.Join(dir, "*.script"))
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no scripts: %v", err)
 	}

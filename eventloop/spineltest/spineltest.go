@@ -44,7 +44,7 @@ func Start(t testing.TB, args ...string) *Instance {
 	if err != nil {
 		t.Fatalf("spineltest: start: %v", err)
 	}
-	inst := &Instance{Srv: srv, Addr: "127.0.0.1:" + strconv.Itoa(cfg.Port), Port: cfg.Port, Dir: dir}
+	inst := &Instance{Srv: srv, Addr: "127.0.0.1:" + strconv.Itoa(port), Port: port, Dir: dir}
 	t.Cleanup(inst.Stop)
 	return inst
 }
