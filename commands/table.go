@@ -32,6 +32,12 @@ func allCommands() [][]cmdDef {
 		transactionCommands,
 		pubsubCommands,
 		blockingCommands,
+		hashCommands,
+		setCommands,
+		listCommands,
+		zsetCommands,
+		streamCommands,
+		sortCommands,
 	}
 }
 

@@ -36,11 +36,11 @@ type Server struct {
 	cfg  *config.Config
 	log  *slog.Logger
 
-	addrs  []string // gnet listener addresses
-	eng    gnet.Engine
-	loopV  atomic.Value // gnet.EventLoop, set once the internal connection is enrolled
-	ready  chan struct{}
-	hz     atomic.Int64 // cron frequency, read by the ticker goroutine
+	addrs []string // gnet listener addresses
+	eng   gnet.Engine
+	loopV atomic.Value // gnet.EventLoop, set once the internal connection is enrolled
+	ready chan struct{}
+	hz    atomic.Int64 // cron frequency, read by the ticker goroutine
 	// enrolled is touched only by the ticker goroutine.
 	enrolled bool
 
