@@ -20,24 +20,25 @@ import (
 	"spinel/eventloop"
 )
 
-func main() { os.Exit(run(os.Args[1:])) }
+func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
 
-func run(args []string) int {
+// run starts the server and returns the process exit code.
+func run(args []string, stdout, stderr io.Writer) int {
 	cfg, err := config.Load(args)
 	switch {
 	case errors.Is(err, config.ErrVersion):
-		fmt.Printf("Spinel server v=%s (Redis-compatible) go\n", commands.Version)
+		fmt.Fprintf(stdout, "Spinel server v=%s (Redis-compatible) go\n", commands.Version)
 		return 0
 	case errors.Is(err, config.ErrHelp):
-		fmt.Print(usage)
+		fmt.Fprint(stdout, usage)
 		return 0
 	case err != nil:
-		fmt.Fprintf(os.Stderr, "\n*** FATAL CONFIG FILE ERROR (Redis %s) ***\n%v\n", commands.Version, err)
+		fmt.Fprintf(stderr, "\n*** FATAL CONFIG FILE ERROR (Redis %s) ***\n%v\n", commands.Version, err)
 		return 1
 	}
-	log, closeLog, err := newLogger(cfg)
+	log, closeLog, err := newLogger(cfg, stderr)
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "spinel: %v\n", err)
+		fmt.Fprintf(stderr, "spinel: %v\n", err)
 		return 1
 	}
 	defer closeLog()
@@ -69,8 +70,8 @@ func run(args []string) int {
 }
 
 // newLogger builds the slog logger from loglevel and logfile.
-func newLogger(cfg *config.Config) (*slog.Logger, func(), error) {
-	var w io.Writer = os.Stderr
+func newLogger(cfg *config.Config, stderr io.Writer) (*slog.Logger, func(), error) {
+	w := stderr
 	closeFn := func() {}
 	if cfg.Logfile != "" {
 		f, err := os.OpenFile(cfg.Logfile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
