@@ -3,6 +3,7 @@ package commands
 import (
 	"strconv"
 
+	"spinel/config"
 	"spinel/eventloop/resp"
 )
 
@@ -51,6 +52,8 @@ type Client struct {
 	pendingFlush    bool
 	noEvict         bool
 	noTouch         bool
+	softLimitSince  int64 // unix ms the output first passed the soft limit
+	killed          bool  // closing: drop further output
 
 	// Transaction state.
 	multi        bool
@@ -90,16 +93,52 @@ func (c *Client) Pending() []byte { return c.out }
 // Flush writes the pending replies to the connection.
 func (c *Client) Flush() {
 	c.pendingFlush = false
-	if len(c.out) == 0 || c.closed {
+	if len(c.out) == 0 || c.closed || c.killed {
 		c.out = c.out[:0]
 		return
 	}
 	c.srv.stats.netOutput += int64(len(c.out))
+	c.srv.stats.writes++
 	_ = c.conn.Write(c.out)
 	if cap(c.out) > maxIdleOutBuf {
 		c.out = nil
 	} else {
 		c.out = c.out[:0]
+	}
+	c.checkOutputLimit()
+}
+
+// checkOutputLimit enforces client-output-buffer-limit on what the socket
+// has not taken yet, as Redis's checkClientOutputBufferLimits: over the hard
+// limit, or over the soft limit for longer than its seconds, the client is
+// closed, so a slow reader cannot grow the server's memory without bound.
+func (c *Client) checkOutputLimit() {
+	pending := int64(c.conn.OutboundBuffered())
+	class := config.ClientNormal
+	if c.inPubSubMode() {
+		class = config.ClientPubSub
+	}
+	lim := c.srv.cfg.ClientOutputBufferLimit[class]
+	if pending == 0 || (lim.Hard == 0 && lim.Soft == 0) {
+		c.softLimitSince = 0
+		return
+	}
+	over := lim.Hard > 0 && pending >= lim.Hard
+	if !over && lim.Soft > 0 && pending >= lim.Soft {
+		if c.softLimitSince == 0 {
+			c.softLimitSince = c.srv.now
+		} else if c.srv.now-c.softLimitSince >= int64(lim.SoftSeconds)*1000 {
+			over = true
+		}
+	} else if !over {
+		c.softLimitSince = 0
+	}
+	if over {
+		c.srv.log.Warn("Client closed for overcoming of output buffer limits.",
+			"id", c.id, "addr", c.conn.RemoteAddr(), "omem", pending)
+		c.srv.stats.outputLimitClosed++
+		c.killed = true
+		c.conn.Close()
 	}
 }
 

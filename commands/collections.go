@@ -39,7 +39,9 @@ func (s *Server) writeObject(c *Client, key []byte, t keyspace.Type) (Object, Re
 // addObject creates key, which must not exist (call lookupWrite first),
 // holding obj of type t.
 func (s *Server) addObject(db *database, key []byte, t keyspace.Type, obj Object) Ref {
-	return db.kv.AddObject(key, t, obj, s.newKeyLRU())
+	r := db.kv.AddObject(key, t, obj, s.newKeyLRU())
+	s.keyCreated(db, key)
+	return r
 }
 
 // replaceObject makes key hold obj of type t, replacing any value of any

@@ -25,6 +25,7 @@ func (s *Server) lookupRead(c *Client, key []byte) Ref {
 	}
 	if r == 0 {
 		s.stats.keyspaceMisses++
+		s.notify(db, notifyKeyMiss, "keymiss", key)
 		return 0
 	}
 	s.stats.keyspaceHits++

@@ -412,6 +412,7 @@ func (s *Server) renameGeneric(c *Client, args [][]byte, nx bool) {
 		r = c.db.kv.Lookup(src)
 	}
 	c.db.kv.Rename(r, dst)
+	s.keyCreated(c.db, dst)
 	s.signalModifiedKey(c.db, src)
 	s.signalModifiedKey(c.db, dst)
 	s.notify(c.db, notifyGeneric, "rename_from", src)
@@ -547,10 +548,14 @@ func (s *Server) copyValue(src *database, r Ref, dst *database, newKey []byte) R
 	kv := src.kv
 	if kv.Type(r) == keyspace.TypeString {
 		v := append([]byte(nil), kv.Str(r)...)
-		return dst.kv.SetStr(newKey, v, kv.StrEncoding(r), false, s.newKeyLRU())
+		nr := dst.kv.SetStr(newKey, v, kv.StrEncoding(r), false, s.newKeyLRU())
+		s.keyCreated(dst, newKey)
+		return nr
 	}
 	obj := kv.Object(r).(Object)
-	return dst.kv.AddObject(newKey, kv.Type(r), obj.Copy(), s.newKeyLRU())
+	nr := dst.kv.AddObject(newKey, kv.Type(r), obj.Copy(), s.newKeyLRU())
+	s.keyCreated(dst, newKey)
+	return nr
 }
 
 // moveValue adds key to dst with r's value, TTL and access clock, and removes
@@ -568,6 +573,7 @@ func (s *Server) moveValue(src *database, r Ref, dst *database, key []byte) Ref 
 		dst.kv.SetExpireAt(nr, at)
 	}
 	kv.Delete(r)
+	s.keyCreated(dst, key)
 	return nr
 }
 

@@ -1,25 +1,27 @@
 package commands
 
-import "strconv"
+import (
+	"strconv"
 
-// Keyspace event classes, the bits of notify-keyspace-events (Redis's
-// NOTIFY_* in server.h).
+	"spinel/config"
+)
+
+// Keyspace event classes: the bits of notify-keyspace-events, declared once
+// in the config package.
 const (
-	notifyKeyspace = 1 << 0  // K
-	notifyKeyevent = 1 << 1  // E
-	notifyGeneric  = 1 << 2  // g
-	notifyString   = 1 << 3  // $
-	notifyList     = 1 << 4  // l
-	notifySet      = 1 << 5  // s
-	notifyHash     = 1 << 6  // h
-	notifyZset     = 1 << 7  // z
-	notifyExpired  = 1 << 8  // x
-	notifyEvicted  = 1 << 9  // e
-	notifyStream   = 1 << 10 // t
-	notifyKeyMiss  = 1 << 11 // m
-	notifyLoaded   = 1 << 12 // module only
-	notifyModule   = 1 << 13 // d
-	notifyNew      = 1 << 14 // n
+	notifyKeyspace = config.NotifyKeyspace
+	notifyKeyevent = config.NotifyKeyevent
+	notifyGeneric  = config.NotifyGeneric
+	notifyString   = config.NotifyString
+	notifyList     = config.NotifyList
+	notifySet      = config.NotifySet
+	notifyHash     = config.NotifyHash
+	notifyZset     = config.NotifyZset
+	notifyExpired  = config.NotifyExpired
+	notifyEvicted  = config.NotifyEvicted
+	notifyStream   = config.NotifyStream
+	notifyKeyMiss  = config.NotifyKeyMiss
+	notifyNew      = config.NotifyNew
 )
 
 // notify publishes a keyspace event, as Redis's notifyKeyspaceEvent: on
@@ -52,4 +54,25 @@ func (s *Server) notify(db *database, class int, event string, key []byte) {
 		ch = append(ch, event...)
 		s.publish(ch, key)
 	}
+}
+
+// keyCreated sends the "new" event of a key just added, as Redis's dbAdd.
+func (s *Server) keyCreated(db *database, key []byte) {
+	if s.notifyFlags&notifyNew != 0 {
+		s.notify(db, notifyNew, "new", key)
+	}
+}
+
+// applyConfig caches what the executor derives from options, and keeps it
+// current through CONFIG SET.
+func (s *Server) applyConfig() {
+	apply := func(c *config.Config) error {
+		flags, _ := config.ParseKeyspaceEvents(c.NotifyKeyspaceEvents)
+		s.notifyFlags = flags
+		s.lfu = s.lfuPolicy()
+		return nil
+	}
+	_ = apply(s.cfg)
+	s.cfg.OnApply("notify-keyspace-events", apply)
+	s.cfg.OnApply("maxmemory-policy", apply)
 }

@@ -1,6 +1,8 @@
 package commands
 
 import (
+	"strings"
+
 	"spinel/commands/glob"
 )
 
@@ -149,27 +151,12 @@ func (s *Server) unsubscribeAll(c *Client, notify bool) {
 	s.unsubscribeAllKind(c, kindPattern, notify && len(c.patterns) > 0)
 }
 
-// subscribeAllowed refuses subscriptions inside MULTI, as Redis does for a
-// client that expects one reply per command.
-func (c *Client) subscribeAllowed() bool {
-	if c.denyBlocking {
-		c.addError("ERR " + c.cmd.FullName + " isn't allowed for a DENY BLOCKING client")
-		return false
-	}
-	return true
-}
-
 func subscribeGeneric(c *Client, args [][]byte, k *subKind) {
-	if k == kindChannel || k == kindPattern {
-		if c.denyBlocking {
-			if k == kindChannel {
-				c.addError("ERR SUBSCRIBE isn't allowed for a DENY BLOCKING client")
-			} else {
-				c.addError("ERR PSUBSCRIBE isn't allowed for a DENY BLOCKING client")
-			}
-			return
-		}
-	} else if !c.subscribeAllowed() {
+	// A client that must get one reply per command (inside a script)
+	// cannot subscribe; MULTI is exempt for backward compatibility, as in
+	// Redis.
+	if c.denyBlocking && !c.multi {
+		c.addError("ERR " + strings.ToUpper(k.sub) + " isn't allowed for a DENY BLOCKING client")
 		return
 	}
 	for _, name := range args[1:] {

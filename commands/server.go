@@ -69,30 +69,32 @@ type Hooks struct {
 
 // stats are the counters INFO reports.
 type stats struct {
-	numCommands     int64
-	numConnections  int64
-	rejectedConns   int64
-	expiredKeys     int64
-	expiredStale    int64
-	evictedKeys     int64
-	keyspaceHits    int64
-	keyspaceMisses  int64
-	netInput        int64
-	netOutput       int64
-	reads, writes   int64
-	totalErrors     int64
-	panics          int64
-	errorCodes      map[string]int64
-	opsSamples      [16]int64 // ops/sec samples for instantaneous_ops_per_sec
-	inSamples       [16]int64
-	outSamples      [16]int64
-	sampleIdx       int
-	lastSampleTime  int64
-	lastSampleOps   int64
-	lastSampleIn    int64
-	lastSampleOut   int64
-	peakMemory      int64
-	expireCycleTime int64
+	numCommands    int64
+	numConnections int64
+	rejectedConns  int64
+	expiredKeys    int64
+	expiredStale   int64
+	evictedKeys    int64
+	keyspaceHits   int64
+	keyspaceMisses int64
+	netInput       int64
+	netOutput      int64
+	reads, writes  int64
+	// outputLimitClosed counts clients closed by client-output-buffer-limit.
+	outputLimitClosed int64
+	totalErrors       int64
+	panics            int64
+	errorCodes        map[string]int64
+	opsSamples        [16]int64 // ops/sec samples for instantaneous_ops_per_sec
+	inSamples         [16]int64
+	outSamples        [16]int64
+	sampleIdx         int
+	lastSampleTime    int64
+	lastSampleOps     int64
+	lastSampleIn      int64
+	lastSampleOut     int64
+	peakMemory        int64
+	expireCycleTime   int64
 }
 
 // database is one numbered database with the executor's bookkeeping around
@@ -121,6 +123,7 @@ func NewServer(cfg *config.Config, log *slog.Logger) *Server {
 		s.dbs[i] = &database{id: i, kv: keyspace.NewDB()}
 	}
 	s.stats.errorCodes = make(map[string]int64)
+	s.applyConfig()
 	s.updateTime(time.Now())
 	s.lastSave = s.now / 1000
 	return s

@@ -49,6 +49,12 @@ func strEncoding(v []byte) keyspace.StrEnc {
 // setKey stores a string value, replacing any value of any type, as Redis's
 // setKey: the TTL goes unless keepTTL, and watchers are told.
 func (s *Server) setKey(db *database, key, val []byte, enc keyspace.StrEnc, keepTTL bool) Ref {
+	if s.notifyFlags&notifyNew != 0 && db.kv.Lookup(key) == 0 {
+		r := db.kv.SetStr(key, val, enc, keepTTL, s.newKeyLRU())
+		s.keyCreated(db, key)
+		s.signalModifiedKey(db, key)
+		return r
+	}
 	r := db.kv.SetStr(key, val, enc, keepTTL, s.newKeyLRU())
 	s.signalModifiedKey(db, key)
 	return r
@@ -370,6 +376,7 @@ func (s *Server) incrDecr(c *Client, key []byte, incr int64) {
 		c.db.kv.UpdateStr(r, v, keyspace.EncInt)
 	} else {
 		c.db.kv.SetStr(key, v, keyspace.EncInt, false, s.newKeyLRU())
+		s.keyCreated(c.db, key)
 	}
 	s.signalModifiedKey(c.db, key)
 	s.notify(c.db, notifyString, "incrby", key)
@@ -430,6 +437,7 @@ func cmdIncrbyfloat(c *Client, args [][]byte) {
 		c.db.kv.UpdateStr(r, out, strEncodingNoInt(out))
 	} else {
 		c.db.kv.SetStr(key, out, strEncodingNoInt(out), false, s.newKeyLRU())
+		s.keyCreated(c.db, key)
 	}
 	s.signalModifiedKey(c.db, key)
 	s.notify(c.db, notifyString, "incrbyfloat", key)
@@ -550,6 +558,7 @@ func cmdSetrange(c *Client, args [][]byte) {
 			return
 		}
 		r = c.db.kv.SetStr(key, nil, keyspace.EncRaw, false, s.newKeyLRU())
+		s.keyCreated(c.db, key)
 	} else {
 		if c.db.kv.Type(r) != keyspace.TypeString {
 			c.addError(ErrWrongType)

@@ -28,6 +28,9 @@ import (
 //	~type      compare only the reply's type byte (values are random)
 //	~len       compare type and element count only
 //	~sleep N   (alone on a line) sleep N milliseconds on both sides
+//	~recv      send nothing: read the next reply (a pushed message)
+//	@name      (before the command) use the connection called name; each
+//	           name gets its own pair of connections, "main" is the default
 //
 // Lines starting with '#' are comments. Each script runs on a fresh pair of
 // connections after FLUSHALL.
@@ -52,13 +55,27 @@ func runScript(t *testing.T, path, redisAddr, spinelAddr string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := servertest.Dial(t, redisAddr)
-	s := servertest.Dial(t, spinelAddr)
-	defer r.Close()
-	defer s.Close()
-	for _, c := range []*servertest.RawConn{r, s} {
+	type pair struct{ r, s *servertest.RawConn }
+	conns := map[string]*pair{}
+	conn := func(name string) *pair {
+		if p, ok := conns[name]; ok {
+			return p
+		}
+		p := &pair{servertest.Dial(t, redisAddr), servertest.Dial(t, spinelAddr)}
+		conns[name] = p
+		return p
+	}
+	defer func() {
+		for _, p := range conns {
+			p.r.Close()
+			p.s.Close()
+		}
+	}()
+	main := conn("main")
+	for _, c := range []*servertest.RawConn{main.r, main.s} {
 		c.Do("FLUSHALL")
 		c.Do("SELECT", "0")
+		c.Do("CONFIG", "SET", "notify-keyspace-events", "")
 	}
 	failures := 0
 	for i, line := range strings.Split(string(data), "\n") {
@@ -67,6 +84,12 @@ func runScript(t *testing.T, path, redisAddr, spinelAddr string) {
 			continue
 		}
 		var mods []string
+		name := "main"
+		if strings.HasPrefix(line, "@") {
+			sp := strings.IndexByte(line, ' ')
+			name = line[1:sp]
+			line = strings.TrimSpace(line[sp:])
+		}
 		for strings.HasPrefix(line, "~") {
 			sp := strings.IndexByte(line, ' ')
 			if sp < 0 {
@@ -80,12 +103,19 @@ func runScript(t *testing.T, path, redisAddr, spinelAddr string) {
 			time.Sleep(time.Duration(ms) * time.Millisecond)
 			continue
 		}
-		args, ok := resp.SplitArgs([]byte(line), nil)
-		if !ok {
-			t.Fatalf("%s:%d: bad line %q", path, i+1, line)
+		p := conn(name)
+		var want, got []byte
+		if len(mods) > 0 && mods[len(mods)-1] == "recv" {
+			want = normalize(p.r.ReadReply(), mods)
+			got = normalize(p.s.ReadReply(), mods)
+		} else {
+			args, ok := resp.SplitArgs([]byte(line), nil)
+			if !ok {
+				t.Fatalf("%s:%d: bad line %q", path, i+1, line)
+			}
+			want = normalize(p.r.DoBytes(args...), mods)
+			got = normalize(p.s.DoBytes(args...), mods)
 		}
-		want := normalize(r.DoBytes(args...), mods)
-		got := normalize(s.DoBytes(args...), mods)
 		if !bytes.Equal(want, got) {
 			failures++
 			t.Errorf("%s:%d: %s\n redis:  %q\n spinel: %q", filepath.Base(path), i+1, line, want, got)
