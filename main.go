@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 
 	"spinel/commands"
@@ -43,6 +44,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	defer closeLog()
 
+	// SPINEL_CPUPROFILE=path writes a CPU profile until shutdown (pprof).
+	if path := os.Getenv("SPINEL_CPUPROFILE"); path != "" {
+		f, err := os.Create(path)
+		if err == nil && pprof.StartCPUProfile(f) == nil {
+			defer pprof.StopCPUProfile()
+		}
+	}
 	srv, err := eventloop.New(cfg, log)
 	if err != nil {
 		log.Error("cannot start", "err", err)

@@ -31,6 +31,7 @@ func run(s *Server, c *Client, args ...string) string {
 	for i, a := range args {
 		argv[i] = []byte(a)
 	}
+	s.BeginBatch()
 	s.Execute(c, argv)
 	out := string(c.out)
 	c.out = c.out[:0]

@@ -1,6 +1,6 @@
 package commands
 
-import "time"
+
 
 var transactionCommands = []cmdDef{
 	{"multi", cmdMulti, FlagTxControl},
@@ -97,12 +97,10 @@ func cmdExec(c *Client, args [][]byte) {
 	s.execDepth++
 	c.addArrayLen(len(queue))
 	for _, q := range queue {
-		start := time.Now()
-		s.updateTime(start)
 		c.argv = q.argv
 		c.cmd = q.cmd
 		c.replyErr = false
-		s.call(c, q.cmd, q.argv, start)
+		s.call(c, q.cmd, q.argv)
 	}
 	s.execDepth--
 	c.inExec = false

@@ -53,6 +53,7 @@ type Server struct {
 	lfu         bool // the eviction policy is an LFU one
 	execDepth   int  // > 0 while EXEC runs its queue
 	scratchKey  []byte
+	lastMono    int64 // monotonic ns at the end of the last command
 
 	blockGen       uint64
 	blockedClients int
@@ -138,9 +139,21 @@ func newRunID() string {
 // Config returns the server's configuration.
 func (s *Server) Config() *config.Config { return s.cfg }
 
+// BeginBatch refreshes the clock once for a batch of pipelined commands: the
+// cached time Redis's commands use for expiry decisions, and the start of
+// the first command's duration.
+func (s *Server) BeginBatch() { s.updateTime(time.Now()) }
+
+// processStart anchors monotonic().
+var processStart = time.Now()
+
+// monotonic returns nanoseconds on the monotonic clock.
+func monotonic() int64 { return int64(time.Since(processStart)) }
+
 // updateTime refreshes the cached clock used for expiry decisions and the
 // LRU clock, as Redis's updateCachedTime.
 func (s *Server) updateTime(t time.Time) {
+	s.lastMono = int64(t.Sub(processStart))
 	s.now = t.UnixMilli()
 	s.lruClock = uint32(s.now/1000) & keyspace.LRUMask
 }
@@ -222,8 +235,6 @@ func (s *Server) Execute(c *Client, argv [][]byte) {
 	if len(argv) == 0 {
 		return
 	}
-	start := time.Now()
-	s.updateTime(start)
 	c.lastActivity = s.now
 	c.argv = argv
 	c.replyErr = false
@@ -274,7 +285,7 @@ func (s *Server) Execute(c *Client, argv [][]byte) {
 	if s.shutdownAsap {
 		return
 	}
-	s.call(c, cmd, argv, start)
+	s.call(c, cmd, argv)
 	if s.execDepth == 0 {
 		s.afterCommand()
 	}
@@ -322,7 +333,7 @@ func cString(a []byte, max int) []byte {
 
 // call runs the handler, recovering a panic so that one client never takes
 // the server down, and keeps the per-command statistics.
-func (s *Server) call(c *Client, cmd *Spec, argv [][]byte, start time.Time) {
+func (s *Server) call(c *Client, cmd *Spec, argv [][]byte) {
 	dirty := s.dirty
 	func() {
 		defer func() {
@@ -337,7 +348,11 @@ func (s *Server) call(c *Client, cmd *Spec, argv [][]byte, start time.Time) {
 	}()
 	_ = dirty
 	cmd.Calls++
-	cmd.Usec += time.Since(start).Microseconds()
+	// One clock read per command: its duration runs from the end of the
+	// previous command (or the start of the batch).
+	end := monotonic()
+	cmd.Usec += (end - s.lastMono) / 1000
+	s.lastMono = end
 	if c.replyErr {
 		cmd.FailedCalls++
 	}

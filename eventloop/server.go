@@ -374,6 +374,7 @@ func (s *Server) process(c *conn) gnet.Action {
 		return gnet.Close
 	}
 	s.exec.AddInputBytes(len(buf))
+	s.exec.BeginBatch()
 	lim := resp.Limits{MaxBulkLen: s.cfg.ProtoMaxBulkLen, MaxInline: resp.DefaultLimits.MaxInline}
 	pos := 0
 	cl.NeedLen = 0
