@@ -1,7 +1,5 @@
 package commands
 
-
-
 var transactionCommands = []cmdDef{
 	{"multi", cmdMulti, FlagTxControl},
 	{"exec", cmdExec, FlagTxControl},
