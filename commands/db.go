@@ -72,7 +72,9 @@ func (s *Server) newKeyLRU() uint32 {
 
 // keyIsExpired reports whether r's time has come, without deleting it.
 func (s *Server) keyIsExpired(db *database, r Ref) bool {
-	if !db.kv.HasExpire(r) {
+	// Nothing expires while the AOF loads: the data must come back as it
+	// was written; expiry resumes once loading is done.
+	if !db.kv.HasExpire(r) || s.loading {
 		return false
 	}
 	at, _ := db.kv.ExpireAt(r)
@@ -122,7 +124,7 @@ func getExpire(db *database, r Ref) int64 {
 
 // checkAlreadyExpired reports whether an absolute time is already past, so a
 // write with it deletes the key instead of storing a dead one.
-func (s *Server) checkAlreadyExpired(when int64) bool { return when <= s.now }
+func (s *Server) checkAlreadyExpired(when int64) bool { return when <= s.now && !s.loading }
 
 // ---------------------------------------------------------------------------
 // WATCH bookkeeping: a key -> clients index per database, so that the cost of

@@ -165,10 +165,13 @@ func (s *Server) expireGeneric(c *Client, args [][]byte, basetime int64, seconds
 		s.dbDelete(c.db, r)
 		s.dirty++
 		s.notify(c.db, notifyGeneric, "del", key)
+		c.propagateAs(delCmd, key)
 		c.addInt(1)
 		return
 	}
 	s.setExpire(c.db, r, when)
+	var num [20]byte
+	c.propagateAs(pexpireatCmd, key, formatInt(num[:], when))
 	c.addInt(1)
 	s.signalModifiedKey(c.db, key)
 	s.notify(c.db, notifyGeneric, "expire", key)
@@ -474,6 +477,7 @@ func cmdFlushdb(c *Client, args [][]byte) {
 		return
 	}
 	c.srv.flushDB(c.db)
+	c.srv.dirty++ // propagated even when the database was already empty
 	c.addOK()
 }
 

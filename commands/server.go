@@ -54,6 +54,7 @@ type Server struct {
 	execDepth   int  // > 0 while EXEC runs its queue
 	scratchKey  []byte
 	lastMono    int64 // monotonic ns at the end of the last command
+	prop        propagation
 
 	blockGen       uint64
 	blockedClients int
@@ -124,6 +125,7 @@ func NewServer(cfg *config.Config, log *slog.Logger) *Server {
 		s.dbs[i] = &database{id: i, kv: keyspace.NewDB()}
 	}
 	s.stats.errorCodes = make(map[string]int64)
+	s.prop.db = -1
 	s.applyConfig()
 	s.updateTime(time.Now())
 	s.lastSave = s.now / 1000
@@ -335,6 +337,7 @@ func cString(a []byte, max int) []byte {
 // the server down, and keeps the per-command statistics.
 func (s *Server) call(c *Client, cmd *Spec, argv [][]byte) {
 	dirty := s.dirty
+	s.beginPropagation()
 	func() {
 		defer func() {
 			if r := recover(); r != nil {
@@ -346,7 +349,7 @@ func (s *Server) call(c *Client, cmd *Spec, argv [][]byte) {
 		}()
 		cmd.Handler(c, argv)
 	}()
-	_ = dirty
+	s.endPropagation(c, cmd, argv, s.dirty != dirty)
 	cmd.Calls++
 	// One clock read per command: its duration runs from the end of the
 	// previous command (or the start of the batch).

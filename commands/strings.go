@@ -6,6 +6,15 @@ import (
 	"spinel/commands/keyspace"
 )
 
+// Words of rewritten propagation forms.
+var (
+	setCmd       = []byte("SET")
+	pxatArg      = []byte("PXAT")
+	keepTTLArg   = []byte("KEEPTTL")
+	pexpireatCmd = []byte("PEXPIREAT")
+	persistCmd   = []byte("PERSIST")
+)
+
 var stringCommands = []cmdDef{
 	{"get", cmdGet, 0},
 	{"set", cmdSet, 0},
@@ -214,6 +223,9 @@ func (s *Server) setGeneric(c *Client, flags int, key, val, expire []byte, okRep
 	if expire != nil {
 		s.setExpire(c.db, r, when)
 		s.notify(c.db, notifyGeneric, "expire", key)
+		// Replay must not depend on when it happens: log the absolute time.
+		var num [20]byte
+		c.propagateAs(setCmd, key, val, pxatArg, formatInt(num[:], when))
 	}
 	if flags&setGet == 0 {
 		if okReply != "" {
@@ -263,6 +275,7 @@ func cmdGetdel(c *Client, args [][]byte) {
 		s.dbDelete(c.db, r)
 		s.notify(c.db, notifyGeneric, "del", args[1])
 		s.dirty++
+		c.propagateAs(delCmd, args[1])
 	}
 }
 
@@ -294,16 +307,20 @@ func cmdGetex(c *Client, args [][]byte) {
 		s.dbDelete(c.db, r)
 		s.notify(c.db, notifyGeneric, "del", key)
 		s.dirty++
+		c.propagateAs(delCmd, key)
 	case expire != nil:
 		s.setExpire(c.db, r, when)
 		s.signalModifiedKey(c.db, key)
 		s.notify(c.db, notifyGeneric, "expire", key)
 		s.dirty++
+		var num [20]byte
+		c.propagateAs(pexpireatCmd, key, formatInt(num[:], when))
 	case flags&setPersist != 0:
 		if c.db.kv.Persist(r) {
 			s.signalModifiedKey(c.db, key)
 			s.notify(c.db, notifyGeneric, "persist", key)
 			s.dirty++
+			c.propagateAs(persistCmd, key)
 		}
 	}
 }
@@ -442,6 +459,8 @@ func cmdIncrbyfloat(c *Client, args [][]byte) {
 	s.signalModifiedKey(c.db, key)
 	s.notify(c.db, notifyString, "incrbyfloat", key)
 	s.dirty++
+	// Floating point must not be recomputed on replay: log the result.
+	c.propagateAs(setCmd, key, out, keepTTLArg)
 	c.addBulk(out)
 }
 
