@@ -23,9 +23,12 @@ deps:
 	fi
 	@redis-server --version
 
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
 vet:
 	@test -z "$$(gofmt -l .)" || (gofmt -l . && echo "gofmt needed" && exit 1)
 	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
 
 test: deps vet
 	$(GO) test -race -timeout 20m ./...

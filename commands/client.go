@@ -63,6 +63,7 @@ type Client struct {
 	denyBlocking bool // blocking commands must not block (inside EXEC)
 	multiQueue   []queuedCommand
 	multiMem     int64
+	multiDenyOOM bool // a queued command may grow memory
 	watched      []watchedKey
 
 	// Subscriptions.

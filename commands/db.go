@@ -141,6 +141,7 @@ type watchedKey struct {
 
 // signalModifiedKey tells the clients watching key that it changed.
 func (s *Server) signalModifiedKey(db *database, key []byte) {
+	s.noteObjectChange(db, key)
 	if len(db.blocking) > 0 {
 		s.signalKeyAsReady(db, key)
 	}

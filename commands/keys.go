@@ -558,6 +558,7 @@ func (s *Server) copyValue(src *database, r Ref, dst *database, newKey []byte) R
 	}
 	obj := kv.Object(r).(Object)
 	nr := dst.kv.AddObject(newKey, kv.Type(r), obj.Copy(), s.newKeyLRU())
+	s.measureObject(dst, nr)
 	s.keyCreated(dst, newKey)
 	return nr
 }
@@ -572,6 +573,7 @@ func (s *Server) moveValue(src *database, r Ref, dst *database, key []byte) Ref 
 		nr = dst.kv.SetStr(key, kv.Str(r), kv.StrEncoding(r), false, lru)
 	} else {
 		nr = dst.kv.AddObject(key, kv.Type(r), kv.Object(r), lru)
+		dst.kv.SetObjectSize(nr, kv.ObjectSize(r))
 	}
 	if at, ok := kv.ExpireAt(r); ok {
 		dst.kv.SetExpireAt(nr, at)

@@ -36,14 +36,24 @@ func (s *Server) memoryStats() memStats {
 	m.heapAlloc = int64(memSamples[0].Value.Uint64())
 	m.heapInuse = m.heapAlloc + int64(memSamples[1].Value.Uint64())
 	m.heapSys = int64(memSamples[2].Value.Uint64())
-	m.used = m.heapAlloc
+	m.used = s.usedMemory()
 	m.rss = processRSS()
-	for _, c := range s.clients {
-		m.clients += c.memory()
+	m.startup = s.baseMemory
+	m.clients = s.clientsMemory
+	var keyIndex int64
+	for _, db := range s.dbs {
+		keyIndex += int64(db.kv.Len())*28 + int64(db.kv.ExpiresLen())*24
 	}
-	m.overhead = m.clients
+	m.overhead = m.startup + m.clients + keyIndex
 	m.dataset = max(m.used-m.overhead, 0)
 	return m
+}
+
+// heapObjectBytes is the Go heap's live-and-unswept object bytes.
+func heapObjectBytes() int64 {
+	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	metrics.Read(s)
+	return int64(s[0].Value.Uint64())
 }
 
 // processRSS reads the resident set size from /proc.

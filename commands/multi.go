@@ -31,6 +31,9 @@ func (c *Client) queueMulti(cmd *Spec, argv [][]byte) {
 		copied[i] = buf[start:len(buf):len(buf)]
 	}
 	c.multiQueue = append(c.multiQueue, queuedCommand{cmd: cmd, argv: copied})
+	if cmd.Flags&FlagDenyOOM != 0 {
+		c.multiDenyOOM = true
+	}
 	c.multiMem += int64(size + len(argv)*24 + 32)
 }
 
@@ -47,6 +50,7 @@ func (s *Server) discardTransaction(c *Client) {
 	clear(c.multiQueue)
 	c.multiQueue = c.multiQueue[:0]
 	c.multiMem = 0
+	c.multiDenyOOM = false
 	c.multi = false
 	c.dirtyExec = false
 	s.unwatchAll(c)

@@ -56,6 +56,15 @@ type Server struct {
 	lastMono    int64 // monotonic ns at the end of the last command
 	prop        propagation
 
+	// Memory accounting and eviction (evict.go).
+	baseMemory      int64
+	clientsMemory   int64
+	touched         []touchedObject
+	evictionPool    [evictionPoolSize]poolEntry
+	evictNextDB     int
+	evictionRunning bool
+	evictKeyBuf     []byte
+
 	blockGen       uint64
 	blockedClients int
 	readyKeys      []readyKey
@@ -129,6 +138,9 @@ func NewServer(cfg *config.Config, log *slog.Logger) *Server {
 	s.applyConfig()
 	s.updateTime(time.Now())
 	s.lastSave = s.now / 1000
+	s.baseMemory = heapObjectBytes()
+	_ = s.applyMemoryLimit(cfg)
+	cfg.OnApply("maxmemory", s.applyMemoryLimit)
 	return s
 }
 
@@ -275,6 +287,19 @@ func (s *Server) Execute(c *Client, argv [][]byte) {
 			"': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context")
 		return
 	}
+	if s.cfg.Maxmemory > 0 && s.performEvictions() == evictFail {
+		// Over the limit with nothing left to evict: refuse what may grow
+		// memory; inside MULTI refuse queuing anything but the commands
+		// that end the transaction, as Redis does.
+		denyOOM := cmd.Flags&FlagDenyOOM != 0 || (cmd.Name == "exec" && c.multiDenyOOM)
+		if c.multi && cmd.Flags&FlagTxControl == 0 {
+			denyOOM = true
+		}
+		if denyOOM {
+			s.reject(c, cmd, oomError)
+			return
+		}
+	}
 	if s.loading && cmd.Flags&FlagLoading == 0 {
 		s.reject(c, cmd, "LOADING Redis is loading the dataset in memory")
 		return
@@ -350,6 +375,9 @@ func (s *Server) call(c *Client, cmd *Spec, argv [][]byte) {
 		cmd.Handler(c, argv)
 	}()
 	s.endPropagation(c, cmd, argv, s.dirty != dirty)
+	if len(s.touched) > 0 {
+		s.measureTouched()
+	}
 	cmd.Calls++
 	// One clock read per command: its duration runs from the end of the
 	// previous command (or the start of the batch).
@@ -370,6 +398,13 @@ func (s *Server) Cron() {
 	s.updateTime(time.Now())
 	s.activeExpireCycle()
 	s.clientsCron()
+	s.clientsMemory = 0
+	for _, c := range s.clients {
+		s.clientsMemory += c.memory()
+	}
+	if s.cfg.Maxmemory > 0 {
+		s.performEvictions()
+	}
 	for _, db := range s.dbs {
 		db.kv.Cron(100)
 	}

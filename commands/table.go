@@ -38,6 +38,7 @@ func allCommands() [][]cmdDef {
 		zsetCommands,
 		streamCommands,
 		sortCommands,
+		memoryCommands,
 	}
 }
 

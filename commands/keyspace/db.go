@@ -59,13 +59,16 @@ type DB struct {
 	dict    *Dict
 	expires map[Ref]int64 // unix ms of keys that have a TTL
 	objects []any         // values of non-string keys; slot 0 unused
+	objSize []int64       // last known heap bytes of each object, by slot
 	freeObj []uint32
+	// objBytes is the sum of objSize: what the non-string values cost.
+	objBytes int64
 }
 
 // NewDB returns an empty database.
 func NewDB() *DB {
 	a := NewArena()
-	return &DB{arena: a, dict: NewDict(a), expires: map[Ref]int64{}, objects: make([]any, 1)}
+	return &DB{arena: a, dict: NewDict(a), expires: map[Ref]int64{}, objects: make([]any, 1), objSize: make([]int64, 1)}
 }
 
 // Len returns the number of keys, expired ones not yet removed included.
@@ -168,6 +171,7 @@ func (db *DB) newObjectSlot(obj any) uint32 {
 		return slot
 	}
 	db.objects = append(db.objects, obj)
+	db.objSize = append(db.objSize, 0)
 	return uint32(len(db.objects) - 1)
 }
 
@@ -177,8 +181,32 @@ func (db *DB) dropObject(r Ref) {
 		return
 	}
 	db.objects[slot] = nil
+	db.objBytes -= db.objSize[slot]
+	db.objSize[slot] = 0
 	db.freeObj = append(db.freeObj, slot)
 	db.dict.SetObj(r, noObjectIdx)
+}
+
+// SetObjectSize records what the value of object key r costs, as measured
+// by its owner after a change; Memory sums these.
+func (db *DB) SetObjectSize(r Ref, n int64) {
+	slot := db.dict.Obj(r)
+	if slot == noObjectIdx {
+		return
+	}
+	db.objBytes += n - db.objSize[slot]
+	db.objSize[slot] = n
+}
+
+// ObjectCount returns the number of keys holding non-string values.
+func (db *DB) ObjectCount() int { return len(db.objects) - 1 - len(db.freeObj) }
+
+// ObjectSize returns the recorded size of object key r.
+func (db *DB) ObjectSize(r Ref) int64 {
+	if slot := db.dict.Obj(r); slot != noObjectIdx {
+		return db.objSize[slot]
+	}
+	return 0
 }
 
 // Delete removes key r with its value and TTL.
@@ -266,6 +294,8 @@ func (db *DB) Flush() {
 	db.dict = NewDict(db.arena)
 	db.expires = map[Ref]int64{}
 	db.objects = make([]any, 1)
+	db.objSize = make([]int64, 1)
+	db.objBytes = 0
 	db.freeObj = nil
 }
 
@@ -279,17 +309,38 @@ func (db *DB) Cron(n int) bool {
 
 // Memory returns the bytes the DB holds for keys, string values and its
 // indexes (objects of other types are accounted by their owners).
+//
+// It counts what live data occupies (arena chunks in use, one entry and one
+// bucket per key, expiry records, recorded object sizes) rather than what is
+// reserved, so that deleting a key lowers it at once: eviction relies on
+// that, as Redis's used_memory relies on the allocator's allocated bytes.
 func (db *DB) Memory() int64 {
+	n := int64(db.dict.Len())
+	return db.arena.Allocated() + n*(entrySize+bucketSize) +
+		int64(len(db.expires))*expireRecordSize + int64(cap(db.objects))*24 + db.objBytes
+}
+
+// Approximate per-key index costs: a dict entry, a bucket slot at load
+// factor about 1, and a record in the expires map.
+const (
+	entrySize        = 24
+	bucketSize       = 4
+	expireRecordSize = 24
+)
+
+// Reserved returns the heap bytes the DB holds for its keys and strings,
+// including free space kept for reuse.
+func (db *DB) Reserved() int64 {
 	return db.arena.Reserved() + db.dict.MemoryOverhead() +
-		int64(len(db.expires))*24 + int64(cap(db.objects))*16
+		int64(len(db.expires))*expireRecordSize + int64(cap(db.objects))*24 + db.objBytes
 }
 
 // KeyMemory returns the bytes key r costs in the keyspace itself: its entry,
 // blob and TTL record.
 func (db *DB) KeyMemory(r Ref) int64 {
-	n := int64(24+8) + int64(db.dict.BlobSize(r))
+	n := int64(entrySize+bucketSize) + int64(db.dict.BlobSize(r)) + db.ObjectSize(r)
 	if db.HasExpire(r) {
-		n += 24
+		n += expireRecordSize
 	}
 	return n
 }
