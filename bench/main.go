@@ -31,6 +31,7 @@ var (
 	rounds    = flag.Int("rounds", 3, "alternating rounds; medians are reported")
 	spinelBin = flag.String("spinel", "", "spinel binary (default: build one)")
 	extra     = flag.String("args", "", "extra arguments for both servers")
+	mode      = flag.String("mode", "throughput", "throughput | memory | flood | gclatency | aofload")
 )
 
 func main() {
@@ -56,6 +57,20 @@ func main() {
 		}
 	}
 	extraArgs := strings.Fields(*extra)
+	switch *mode {
+	case "memory":
+		memoryMode(dir, bin, extraArgs)
+		return
+	case "flood":
+		floodMode(dir, bin, extraArgs)
+		return
+	case "gclatency":
+		gcLatencyMode(dir, bin, extraArgs)
+		return
+	case "aofload":
+		aofLoadMode(dir, bin)
+		return
+	}
 	spinel := start(dir, "spinel", bin, extraArgs)
 	defer spinel.stop()
 	redis := start(dir, "redis", "redis-server", append([]string{"--save", "", "--appendonly", "no"}, extraArgs...))
@@ -88,7 +103,7 @@ type server struct {
 func start(dir, name, bin string, args []string) *server {
 	port := freePort()
 	full := append([]string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1"}, args...)
-	if name == "redis" {
+	if !hasArg(args, "--dir") {
 		full = append(full, "--dir", dir)
 	}
 	cmd := exec.Command(bin, full...)
@@ -173,4 +188,18 @@ func median(rs []result) result {
 		p50: pick(func(r result) float64 { return r.p50 }),
 		p99: pick(func(r result) float64 { return r.p99 }),
 	}
+}
+
+func hasArg(args []string, name string) bool {
+	for _, a := range args {
+		if a == name {
+			return true
+		}
+	}
+	return false
+}
+
+// startRedis starts real Redis with the bench's defaults plus args.
+func startRedis(dir string, args []string) *server {
+	return start(dir, "redis", "redis-server", append([]string{"--save", "", "--appendonly", "no"}, args...))
 }
