@@ -54,6 +54,10 @@ type Client struct {
 	noTouch         bool
 	softLimitSince  int64 // unix ms the output first passed the soft limit
 	killed          bool  // closing: drop further output
+	monitor         bool  // receives MONITOR output
+	paused          bool  // held by CLIENT PAUSE with a command unread
+	// CLIENT REPLY state.
+	replyOff, replySkip, replySkipNext bool
 
 	// Transaction state.
 	multi        bool
@@ -303,7 +307,7 @@ func (c *Client) setDeferred(pos int, prefix byte, n int) {
 
 // Blocked reports whether the client waits in a blocking command; the event
 // loop then leaves its further input unread until it is released.
-func (c *Client) Blocked() bool { return c.blocked != nil }
+func (c *Client) Blocked() bool { return c.blocked != nil || c.paused }
 
 // ReplyError queues an error reply from the network layer (protocol errors).
 func (c *Client) ReplyError(msg string) { c.addError(msg) }

@@ -46,6 +46,7 @@ func (s *Server) resetStats() {
 	visit = func(list []*Spec) {
 		for _, cmd := range list {
 			cmd.Calls, cmd.Usec, cmd.RejectedCalls, cmd.FailedCalls = 0, 0, 0, 0
+			cmd.hist = nil
 			visit(cmd.Subcommands)
 		}
 	}

@@ -218,6 +218,9 @@ const (
 )
 
 func (s *Server) activeExpireCycle() {
+	if s.activeExpireOff {
+		return
+	}
 	effort := max(s.cfg.ActiveExpireEffort, 1) - 1
 	perLoop := expireKeysPerLoop + expireKeysPerLoop/4*effort
 	budget := time.Second * expireCPUPercent / 100 / time.Duration(max(s.cfg.Hz, 1))

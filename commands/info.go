@@ -28,6 +28,7 @@ var infoSections = []struct {
 	{"modules", "Modules", true, func(*Server, *strings.Builder) {}},
 	{"commandstats", "Commandstats", false, (*Server).infoCommandstats},
 	{"errorstats", "Errorstats", true, (*Server).infoErrorstats},
+	{"latencystats", "Latencystats", false, (*Server).infoLatencystats},
 	{"cluster", "Cluster", true, func(_ *Server, b *strings.Builder) { b.WriteString("cluster_enabled:0\r\n") }},
 	{"keyspace", "Keyspace", true, (*Server).infoKeyspace},
 }
@@ -356,6 +357,25 @@ func (s *Server) infoCommandstats(b *strings.Builder) {
 			}
 			fmt.Fprintf(b, "cmdstat_%s:calls=%d,usec=%d,usec_per_call=%.2f,rejected_calls=%d,failed_calls=%d\r\n",
 				cmd.FullName, cmd.Calls, cmd.Usec, perCall, cmd.RejectedCalls, cmd.FailedCalls)
+		}
+	}
+	visit(s.table.sorted)
+}
+
+func (s *Server) infoLatencystats(b *strings.Builder) {
+	var visit func(list []*Spec)
+	visit = func(list []*Spec) {
+		for _, cmd := range list {
+			if cmd.Subcommands != nil {
+				visit(cmd.Subcommands)
+				continue
+			}
+			if cmd.hist == nil || cmd.hist.total == 0 {
+				continue
+			}
+			fmt.Fprintf(b, "latency_percentiles_usec_%s:p50=%.3f,p99=%.3f,p99.9=%.3f\r\n", cmd.FullName,
+				float64(cmd.hist.percentile(50))/1000, float64(cmd.hist.percentile(99))/1000,
+				float64(cmd.hist.percentile(99.9))/1000)
 		}
 	}
 	visit(s.table.sorted)

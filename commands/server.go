@@ -65,6 +65,20 @@ type Server struct {
 	evictionRunning bool
 	evictKeyBuf     []byte
 
+	// Introspection (introspect.go).
+	slowlog       []slowlogEntry
+	slowlogNextID int64
+	latency       map[string]*latencyEvent
+	monitors      []*Client
+
+	activeExpireOff bool    // DEBUG SET-ACTIVE-EXPIRE 0
+	loadClient      *Client // replays the AOF while loading
+
+	// CLIENT PAUSE state.
+	pauseEnd      int64 // unix ms; 0: not paused
+	pauseAll      bool
+	pausedClients []*Client
+
 	blockGen       uint64
 	blockedClients int
 	readyKeys      []readyKey
@@ -203,6 +217,9 @@ func (s *Server) FreeClient(c *Client) {
 		return
 	}
 	s.freeBlocked(c)
+	if c.monitor {
+		s.removeMonitor(c)
+	}
 	s.discardTransaction(c)
 	s.unsubscribeAll(c, false)
 	c.closed = true
@@ -244,10 +261,12 @@ func (s *Server) countError(msg string) {
 // ---------------------------------------------------------------------------
 
 // Execute runs one command for c. argv aliases the input buffer and is valid
-// only during the call.
-func (s *Server) Execute(c *Client, argv [][]byte) {
+// only during the call. It reports false when the command was not consumed:
+// the client is held (CLIENT PAUSE) and must send it again once released,
+// so the event loop leaves it in the buffer.
+func (s *Server) Execute(c *Client, argv [][]byte) bool {
 	if len(argv) == 0 {
-		return
+		return true
 	}
 	c.lastActivity = s.now
 	c.argv = argv
@@ -260,32 +279,32 @@ func (s *Server) Execute(c *Client, argv [][]byte) {
 			c.cmd = nil
 			s.reject(c, nil, fmt.Sprintf("ERR unknown subcommand '%s'. Try %s HELP.",
 				cString(argv[1], 128), strings.ToUpper(string(argv[0]))))
-			return
+			return true
 		}
 		cmd = sub
 	}
 	if cmd == nil {
 		c.cmd = nil
 		s.reject(c, nil, unknownCommandError(argv))
-		return
+		return true
 	}
 	c.cmd = cmd
 	if (cmd.Arity > 0 && cmd.Arity != len(argv)) || len(argv) < -cmd.Arity {
 		s.reject(c, cmd, "ERR wrong number of arguments for '"+cmd.FullName+"' command")
-		return
+		return true
 	}
 	if !c.authn && cmd.Flags&FlagNoAuth == 0 {
 		s.reject(c, cmd, ErrNoAuth)
-		return
+		return true
 	}
 	if c.multi && cmd.Flags&FlagNoMulti != 0 {
 		s.reject(c, cmd, "ERR Command not allowed inside a transaction")
-		return
+		return true
 	}
 	if c.resp == 2 && cmd.Flags&FlagPubSubContext == 0 && c.inPubSubMode() {
 		s.reject(c, cmd, "ERR Can't execute '"+cmd.FullName+
 			"': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context")
-		return
+		return true
 	}
 	if s.cfg.Maxmemory > 0 && s.performEvictions() == evictFail {
 		// Over the limit with nothing left to evict: refuse what may grow
@@ -297,25 +316,39 @@ func (s *Server) Execute(c *Client, argv [][]byte) {
 		}
 		if denyOOM {
 			s.reject(c, cmd, oomError)
-			return
+			return true
 		}
 	}
 	if s.loading && cmd.Flags&FlagLoading == 0 {
 		s.reject(c, cmd, "LOADING Redis is loading the dataset in memory")
-		return
+		return true
 	}
 	if c.multi && cmd.Flags&FlagTxControl == 0 {
 		c.queueMulti(cmd, argv)
 		c.addRawString("+QUEUED\r\n")
-		return
+		return true
 	}
 	if s.shutdownAsap {
-		return
+		return true
 	}
+	if s.pausedFor(c, cmd) {
+		s.holdClient(c)
+		return false
+	}
+	mark := len(c.out)
 	s.call(c, cmd, argv)
+	if c.replyOff || c.replySkip {
+		// CLIENT REPLY OFF/SKIP: the command ran, its reply is dropped.
+		c.out = c.out[:mark]
+		c.replySkip = false
+	}
+	if c.replySkipNext {
+		c.replySkipNext, c.replySkip = false, true
+	}
 	if s.execDepth == 0 {
 		s.afterCommand()
 	}
+	return true
 }
 
 // reject refuses a command before it runs, as Redis's rejectCommand: the
@@ -382,8 +415,10 @@ func (s *Server) call(c *Client, cmd *Spec, argv [][]byte) {
 	// One clock read per command: its duration runs from the end of the
 	// previous command (or the start of the batch).
 	end := monotonic()
-	cmd.Usec += (end - s.lastMono) / 1000
+	ns := end - s.lastMono
+	cmd.Usec += ns / 1000
 	s.lastMono = end
+	s.observeCommand(c, cmd, argv, ns)
 	if c.replyErr {
 		cmd.FailedCalls++
 	}

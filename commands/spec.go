@@ -89,8 +89,9 @@ type Spec struct {
 	// subcommand is looked up instead.
 	Handler Handler
 
-	// Runtime statistics (INFO commandstats).
+	// Runtime statistics (INFO commandstats, latencystats).
 	Calls, Usec, RejectedCalls, FailedCalls int64
+	hist                                    *latencyHistogram
 
 	subByName map[string]*Spec
 }

@@ -39,6 +39,9 @@ func allCommands() [][]cmdDef {
 		streamCommands,
 		sortCommands,
 		memoryCommands,
+		observeCommands,
+		clientControlCommands,
+		debugCommands,
 	}
 }
 

@@ -395,7 +395,10 @@ func (s *Server) process(c *conn) gnet.Action {
 		if len(argv) == 0 {
 			continue
 		}
-		s.exec.Execute(cl, argv)
+		if !s.exec.Execute(cl, argv) {
+			pos -= n // held by CLIENT PAUSE: read it again later
+			break
+		}
 		if cl.CloseAfterReply() {
 			action = gnet.Close
 			break

@@ -29,6 +29,7 @@ import (
 //	~len       compare type and element count only
 //	~sleep N   (alone on a line) sleep N milliseconds on both sides
 //	~recv      send nothing: read the next reply (a pushed message)
+//	~noreply   send the command and read nothing (CLIENT REPLY OFF)
 //	@name      (before the command) use the connection called name; each
 //	           name gets its own pair of connections, "main" is the default
 //
@@ -45,6 +46,15 @@ func TestScripts(t *testing.T) {
 	spinel := spineltest.Start(t)
 	for _, f := range files {
 		t.Run(strings.TrimSuffix(filepath.Base(f), ".script"), func(t *testing.T) {
+			// A first line "#!args <server args>" gets a pair of servers of
+			// its own started with those arguments.
+			data, _ := os.ReadFile(f)
+			if args, ok := strings.CutPrefix(strings.SplitN(string(data), "\n", 2)[0], "#!args "); ok {
+				r := servertest.StartRedis(t, strings.Fields(args)...)
+				s := spineltest.Start(t, strings.Fields(args)...)
+				runScript(t, f, r.Addr, s.Addr)
+				return
+			}
 			runScript(t, f, redis.Addr, spinel.Addr)
 		})
 	}
@@ -105,6 +115,16 @@ func runScript(t *testing.T, path, redisAddr, spinelAddr string) {
 		}
 		p := conn(name)
 		var want, got []byte
+		if len(mods) > 0 && mods[len(mods)-1] == "noreply" {
+			args, _ := resp.SplitArgs([]byte(line), nil)
+			strs := make([]string, len(args))
+			for i, a := range args {
+				strs[i] = string(a)
+			}
+			p.r.Send(servertest.AppendCommand(nil, strs...))
+			p.s.Send(servertest.AppendCommand(nil, strs...))
+			continue
+		}
 		if len(mods) > 0 && mods[len(mods)-1] == "recv" {
 			want = normalize(p.r.ReadReply(), mods)
 			got = normalize(p.s.ReadReply(), mods)
