@@ -41,6 +41,7 @@ func (s *Server) writeObject(c *Client, key []byte, t keyspace.Type) (Object, Re
 func (s *Server) addObject(db *database, key []byte, t keyspace.Type, obj Object) Ref {
 	r := db.kv.AddObject(key, t, obj, s.newKeyLRU())
 	s.keyCreated(db, key)
+	s.noteObjectChange(db, key)
 	return r
 }
 
@@ -48,7 +49,11 @@ func (s *Server) addObject(db *database, key []byte, t keyspace.Type, obj Object
 // type and dropping its TTL (the ...STORE commands), as Redis's setKey.
 func (s *Server) replaceObject(db *database, key []byte, t keyspace.Type, obj Object) Ref {
 	if r := s.lookupWriteDB(db, key, false); r != 0 {
+		// An overwrite is not a new key: no "new" event.
 		db.kv.Delete(r)
+		nr := db.kv.AddObject(key, t, obj, s.newKeyLRU())
+		s.noteObjectChange(db, key)
+		return nr
 	}
 	return s.addObject(db, key, t, obj)
 }

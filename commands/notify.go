@@ -67,8 +67,7 @@ func (s *Server) keyCreated(db *database, key []byte) {
 // current through CONFIG SET.
 func (s *Server) applyConfig() {
 	apply := func(c *config.Config) error {
-		flags, _ := config.ParseKeyspaceEvents(c.NotifyKeyspaceEvents)
-		s.notifyFlags = flags
+		s.notifyFlags = c.NotifyKeyspaceFlags
 		s.lfu = s.lfuPolicy()
 		return nil
 	}

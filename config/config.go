@@ -79,7 +79,10 @@ type Config struct {
 	Dbfilename                 string
 
 	// NotifyKeyspaceEvents is in canonical form (see FormatKeyspaceEvents).
+	// That form drops "n" next to "A", as Redis's does, so the flags that
+	// are in force are kept apart in NotifyKeyspaceFlags.
 	NotifyKeyspaceEvents string
+	NotifyKeyspaceFlags  int
 
 	// Slow log, latency monitor, busy scripts
 	SlowlogLogSlowerThan    int64 // microseconds; -1 disables, 0 logs everything

@@ -186,6 +186,7 @@ var options = []option{
 				return errEventClass
 			}
 			c.NotifyKeyspaceEvents = FormatKeyspaceEvents(flags)
+			c.NotifyKeyspaceFlags = flags
 			return nil
 		},
 		get:  func(c *Config) string { return c.NotifyKeyspaceEvents },
