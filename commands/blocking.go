@@ -205,24 +205,25 @@ func (s *Server) handleReadyKeys() {
 	}
 }
 
-// serveKey offers key to its blocked clients in the order they blocked,
-// until one is not served (the key ran dry).
+// serveKey offers key to each client blocked on it, in the order they
+// blocked, as Redis does: a client that cannot be served (the key ran dry,
+// or it waits for another kind of data) stays blocked and the next one is
+// tried.
 func (s *Server) serveKey(db *database, key string) {
 	kb := []byte(key)
-	for {
-		list := db.blocking[key]
-		if len(list) == 0 {
-			return
-		}
-		c := list[0]
+	waiting := append([]*Client(nil), db.blocking[key]...)
+	for _, c := range waiting {
 		st := c.blocked
+		if st == nil || st.db != db {
+			continue // served or released meanwhile
+		}
 		prevDB := c.db
 		c.db = st.db
 		c.cmd = st.cmd
 		served := st.serve(c, kb)
 		c.db = prevDB
 		if !served {
-			return
+			continue
 		}
 		if c.blocked == st {
 			s.unblock(c)

@@ -56,6 +56,7 @@ type Client struct {
 	killed          bool  // closing: drop further output
 	monitor         bool  // receives MONITOR output
 	paused          bool  // held by CLIENT PAUSE with a command unread
+	syncOffset      int64 // output waits for the AOF to sync up to here
 	// CLIENT REPLY state.
 	replyOff, replySkip, replySkipNext bool
 
@@ -98,6 +99,15 @@ func (c *Client) Pending() []byte { return c.out }
 // Flush writes the pending replies to the connection.
 func (c *Client) Flush() {
 	c.pendingFlush = false
+	if len(c.out) > 0 && c.srv.holdForSync(c) {
+		return
+	}
+	c.writeOut()
+}
+
+// writeOut writes the pending replies now, whatever the AOF state: for
+// output already cleared by a sync.
+func (c *Client) writeOut() {
 	if len(c.out) == 0 || c.closed || c.killed {
 		c.out = c.out[:0]
 		return

@@ -45,6 +45,11 @@ func (s *Server) lookupWriteDB(db *database, key []byte, touch bool) Ref {
 	if r != 0 && s.expireIfNeeded(db, r) {
 		return 0
 	}
+	if r != 0 && s.rewrite != nil && !db.kv.Snapshotted(r) {
+		// The caller may change the value in place: the running AOF
+		// rewrite takes it as it is first.
+		s.snapshotKey(db, r)
+	}
 	if r != 0 && touch {
 		s.touch(db, r)
 	}

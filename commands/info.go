@@ -228,8 +228,29 @@ func (s *Server) infoMemory(b *strings.Builder) {
 }
 
 func (s *Server) infoPersistence(b *strings.Builder) {
-	field(b, "loading", 0)
+	loading := 0
+	if s.loading {
+		loading = 1
+	}
+	field(b, "loading", loading)
 	field(b, "async_loading", 0)
+	if s.loading {
+		perc := 0.0
+		if s.loadingTotal > 0 {
+			perc = float64(s.loadingDone) * 100 / float64(s.loadingTotal)
+		}
+		elapsed := time.Since(s.loadingStart).Seconds()
+		eta := 1
+		if s.loadingDone > 0 {
+			eta = int(elapsed * float64(s.loadingTotal-s.loadingDone) / float64(s.loadingDone))
+		}
+		field(b, "loading_start_time", s.loadingStart.Unix())
+		field(b, "loading_total_bytes", s.loadingTotal)
+		field(b, "loading_rdb_used_mem", 0)
+		field(b, "loading_loaded_bytes", s.loadingDone)
+		field(b, "loading_loaded_perc", perc)
+		field(b, "loading_eta_seconds", eta)
+	}
 	field(b, "current_cow_peak", 0)
 	field(b, "current_cow_size", 0)
 	field(b, "current_cow_size_age", 0)
@@ -246,16 +267,59 @@ func (s *Server) infoPersistence(b *strings.Builder) {
 	field(b, "rdb_last_cow_size", 0)
 	field(b, "rdb_last_load_keys_expired", 0)
 	field(b, "rdb_last_load_keys_loaded", 0)
-	field(b, "aof_enabled", 0)
-	field(b, "aof_rewrite_in_progress", 0)
-	field(b, "aof_rewrite_scheduled", 0)
-	field(b, "aof_last_rewrite_time_sec", -1)
-	field(b, "aof_current_rewrite_time_sec", -1)
-	field(b, "aof_last_bgrewrite_status", "ok")
-	field(b, "aof_rewrites", 0)
-	field(b, "aof_rewrites_consecutive_failures", 0)
-	field(b, "aof_last_write_status", "ok")
-	field(b, "aof_last_cow_size", 0)
+	okErr := func(err error) string {
+		if err != nil {
+			return "err"
+		}
+		return "ok"
+	}
+	if s.aof == nil {
+		field(b, "aof_enabled", 0)
+		field(b, "aof_rewrite_in_progress", 0)
+		field(b, "aof_rewrite_scheduled", 0)
+		field(b, "aof_last_rewrite_time_sec", -1)
+		field(b, "aof_current_rewrite_time_sec", -1)
+		field(b, "aof_last_bgrewrite_status", "ok")
+		field(b, "aof_rewrites", 0)
+		field(b, "aof_rewrites_consecutive_failures", 0)
+		field(b, "aof_last_write_status", "ok")
+		field(b, "aof_last_cow_size", 0)
+	} else {
+		st := s.aof.Stats()
+		inProgress := 0
+		current := int64(-1)
+		if st.RewriteInProgress || s.rewrite != nil {
+			inProgress = 1
+			current = int64(time.Since(st.RewriteStarted).Seconds())
+		}
+		last := int64(-1)
+		if st.LastRewrite >= 0 {
+			last = int64(st.LastRewrite.Seconds())
+		}
+		field(b, "aof_enabled", 1)
+		field(b, "aof_rewrite_in_progress", inProgress)
+		field(b, "aof_rewrite_scheduled", 0)
+		field(b, "aof_last_rewrite_time_sec", last)
+		field(b, "aof_current_rewrite_time_sec", current)
+		field(b, "aof_last_bgrewrite_status", okErr(st.LastRewriteError))
+		field(b, "aof_rewrites", st.Rewrites)
+		field(b, "aof_rewrites_consecutive_failures", st.RewriteConsecutiveFailures)
+		field(b, "aof_last_write_status", okErr(st.LastWriteError))
+		field(b, "aof_last_cow_size", 0)
+		field(b, "module_fork_in_progress", 0)
+		field(b, "module_fork_last_cow_size", 0)
+		field(b, "aof_current_size", st.CurrentSize)
+		field(b, "aof_base_size", st.BaseSize)
+		field(b, "aof_pending_rewrite", 0)
+		field(b, "aof_buffer_length", st.BufferLength)
+		pending := 0
+		if st.PendingBioFsync {
+			pending = 1
+		}
+		field(b, "aof_pending_bio_fsync", pending)
+		field(b, "aof_delayed_fsync", st.DelayedFsync)
+		return
+	}
 	field(b, "module_fork_in_progress", 0)
 	field(b, "module_fork_last_cow_size", 0)
 }

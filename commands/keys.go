@@ -467,9 +467,12 @@ func (c *Client) flushFlagsOK(args [][]byte) bool {
 }
 
 func (s *Server) flushDB(db *database) {
+	s.snapshotAll(db)
 	s.signalFlushedDB(db)
 	s.dirty += int64(db.kv.Len())
 	db.kv.Flush()
+	// Blocked XREADGROUP clients learn their stream is gone.
+	s.signalDeletedStreams(db)
 }
 
 func cmdFlushdb(c *Client, args [][]byte) {
@@ -635,10 +638,14 @@ func cmdSwapdb(c *Client, args [][]byte) {
 		a, b := s.dbs[id1], s.dbs[id2]
 		// Clients keep their database numbers: swap the contents, not the
 		// database objects, and invalidate WATCHes on both sides.
+		s.snapshotAll(a)
+		s.snapshotAll(b)
 		s.signalFlushedDB(a)
 		s.signalFlushedDB(b)
 		a.kv, b.kv = b.kv, a.kv
 		s.swapBlocked(a, b)
+		s.signalDeletedStreams(a)
+		s.signalDeletedStreams(b)
 		s.dirty++
 	}
 	c.addOK()

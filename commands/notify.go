@@ -74,4 +74,7 @@ func (s *Server) applyConfig() {
 	_ = apply(s.cfg)
 	s.cfg.OnApply("notify-keyspace-events", apply)
 	s.cfg.OnApply("maxmemory-policy", apply)
+	_ = s.applyAppendfsync(s.cfg)
+	s.cfg.OnApply("appendfsync", s.applyAppendfsync)
+	s.cfg.OnApply("appendonly", s.applyAppendonly)
 }

@@ -12,6 +12,7 @@ import (
 
 	"spinel/commands/keyspace"
 	"spinel/config"
+	"spinel/persistence"
 )
 
 // Version is the Redis version Spinel reports and is compatible with.
@@ -71,6 +72,18 @@ type Server struct {
 	latency       map[string]*latencyEvent
 	monitors      []*Client
 
+	// AOF (aof.go).
+	aof            *persistence.AOF
+	aofAlways      bool
+	syncedOffset   int64 // the AOF is durable up to here
+	flushedOffset  int64 // handed to the writer up to here
+	syncWait       []*Client
+	rewrite        *rewriteJob
+	aofRewriteBase int64
+	loadingStart   time.Time
+	loadingTotal   int64
+	loadingDone    int64
+
 	activeExpireOff bool    // DEBUG SET-ACTIVE-EXPIRE 0
 	loadClient      *Client // replays the AOF while loading
 
@@ -90,6 +103,8 @@ type Hooks struct {
 	Shutdown func()
 	// After runs fn on the executor after d (blocking timeouts).
 	After func(d time.Duration, fn func())
+	// Post runs fn on the executor soon, after pending events.
+	Post func(fn func())
 }
 
 // stats are the counters INFO reports.
@@ -319,6 +334,12 @@ func (s *Server) Execute(c *Client, argv [][]byte) bool {
 			return true
 		}
 	}
+	if s.aof != nil && (cmd.Flags&FlagWrite != 0 || cmd.Name == "ping" || (cmd.Name == "exec" && c.multiWrites())) {
+		if msg := s.misconf(); msg != "" {
+			s.reject(c, cmd, msg)
+			return true
+		}
+	}
 	if s.loading && cmd.Flags&FlagLoading == 0 {
 		s.reject(c, cmd, "LOADING Redis is loading the dataset in memory")
 		return true
@@ -440,6 +461,7 @@ func (s *Server) Cron() {
 	if s.cfg.Maxmemory > 0 {
 		s.performEvictions()
 	}
+	s.rewriteCron()
 	for _, db := range s.dbs {
 		db.kv.Cron(100)
 	}
@@ -499,4 +521,7 @@ func (s *Server) ShutdownRequested() bool { return s.shutdownAsap }
 // executor: persistence is flushed and synced.
 func (s *Server) PrepareShutdown() {
 	s.shutdownAsap = true
+	if err := s.CloseAOF(); err != nil {
+		s.log.Error("Error closing the AOF on shutdown", "err", err)
+	}
 }

@@ -42,6 +42,7 @@ func allCommands() [][]cmdDef {
 		observeCommands,
 		clientControlCommands,
 		debugCommands,
+		aofCommands,
 	}
 }
 

@@ -26,6 +26,7 @@ import (
 	"spinel/commands"
 	"spinel/config"
 	"spinel/eventloop/resp"
+	"spinel/persistence"
 )
 
 // Server runs the reactor around one executor.
@@ -43,6 +44,9 @@ type Server struct {
 	hz    atomic.Int64 // cron frequency, read by the ticker goroutine
 	// enrolled is touched only by the ticker goroutine.
 	enrolled bool
+	// aofToLoad is loaded by a goroutine once the loop runs.
+	aofToLoad *persistence.AOF
+	loadErr   atomic.Value // error: set when loading failed, Serve reports it
 
 	stopOnce sync.Once
 	stopped  chan struct{}
@@ -75,6 +79,7 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 	s.exec = commands.NewServer(cfg, log)
 	s.exec.Hooks.Shutdown = s.shutdownFromLoop
 	s.exec.Hooks.After = s.after
+	s.exec.Hooks.Post = s.post
 	s.hz.Store(int64(cfg.Hz))
 	cfg.OnApply("hz", func(c *config.Config) error {
 		s.hz.Store(int64(c.Hz))
@@ -85,6 +90,17 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 		return nil, err
 	}
 	s.addrs = addrs
+	if cfg.AppendOnly {
+		// Open now so that a bad directory stops start-up; load once the
+		// loop runs, answering -LOADING meanwhile.
+		a, err := s.exec.OpenAOF()
+		if err != nil {
+			return nil, fmt.Errorf("open AOF: %w", err)
+		}
+		s.exec.AttachAOF(a)
+		s.exec.SetLoading(true, 0)
+		s.aofToLoad = a
+	}
 	return s, nil
 }
 
@@ -139,6 +155,9 @@ func (s *Server) Serve() error {
 		opts = append(opts, gnet.WithTCPKeepAlive(time.Duration(s.cfg.TCPKeepalive)*time.Second))
 	}
 	err := gnet.Rotate(s, s.addrs, opts...)
+	if le, ok := s.loadErr.Load().(error); ok && err == nil {
+		err = le
+	}
 	s.stopOnce.Do(func() { close(s.stopped) })
 	if s.wakePeer != nil {
 		_ = s.wakePeer.Close()
@@ -205,6 +224,9 @@ func (s *Server) enrollInternal() {
 	}
 	s.loopV.Store(res.Conn.EventLoop())
 	close(s.ready)
+	if s.aofToLoad != nil {
+		go s.loadAOF()
+	}
 }
 
 // loop returns the event loop, or nil before it is known.
@@ -224,6 +246,8 @@ func (s *Server) Run(fn func()) bool {
 	done := make(chan struct{})
 	err := s.loop().Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
 		fn()
+		s.exec.AfterBatch()
+		s.exec.FlushPending()
 		close(done)
 		return nil
 	}))
@@ -262,6 +286,20 @@ func (s *Server) stopEngine() {
 	}()
 }
 
+// post runs fn on the loop soon (from any goroutine).
+func (s *Server) post(fn func()) {
+	loop := s.loop()
+	if loop == nil {
+		return
+	}
+	_ = loop.Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
+		fn()
+		s.exec.AfterBatch()
+		s.exec.FlushPending()
+		return nil
+	}))
+}
+
 // after runs fn on the loop once d has passed.
 func (s *Server) after(d time.Duration, fn func()) {
 	time.AfterFunc(d, func() {
@@ -271,6 +309,7 @@ func (s *Server) after(d time.Duration, fn func()) {
 		}
 		_ = loop.Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
 			fn()
+			s.exec.AfterBatch()
 			s.exec.FlushPending()
 			return nil
 		}))
@@ -296,6 +335,7 @@ func (s *Server) OnTick() (time.Duration, gnet.Action) {
 
 func (s *Server) cron(context.Context) error {
 	s.exec.Cron()
+	s.exec.AfterBatch()
 	s.exec.FlushPending()
 	return nil
 }
@@ -355,6 +395,7 @@ func (s *Server) OnTraffic(gc gnet.Conn) gnet.Action {
 		return gnet.None
 	}
 	action := s.process(c)
+	s.exec.AfterBatch()
 	s.exec.FlushPending()
 	return action
 }

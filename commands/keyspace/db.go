@@ -44,6 +44,7 @@ const (
 	expireFlag  = 1 << 28
 	encShift    = 29
 	encMask     = 0x3 << encShift
+	snapMark    = 1 << 31 // see BeforeChange
 	noObjectIdx = 0
 )
 
@@ -63,6 +64,32 @@ type DB struct {
 	freeObj []uint32
 	// objBytes is the sum of objSize: what the non-string values cost.
 	objBytes int64
+
+	// Point-in-time snapshots (AOF rewrite). Every entry carries a mark
+	// bit; an entry whose bit equals mark is "done": created after the
+	// snapshot began or already written out. While a snapshot runs,
+	// BeforeChange is called with a not-done key just before its value,
+	// TTL or existence changes, so the snapshot can take it first.
+	mark         uint32
+	BeforeChange func(r Ref)
+}
+
+// beforeChange lets a running snapshot take r before it changes.
+func (db *DB) beforeChange(r Ref) {
+	if db.BeforeChange != nil && db.dict.Meta(r)&snapMark != db.mark {
+		db.BeforeChange(r)
+	}
+}
+
+// StartSnapshot flips the mark: every existing entry becomes not-done.
+func (db *DB) StartSnapshot() { db.mark ^= snapMark }
+
+// Snapshotted reports whether r is done for the running snapshot.
+func (db *DB) Snapshotted(r Ref) bool { return db.dict.Meta(r)&snapMark == db.mark }
+
+// MarkSnapshotted records that r has been written out.
+func (db *DB) MarkSnapshotted(r Ref) {
+	db.dict.SetMeta(r, db.dict.Meta(r)&^snapMark|db.mark)
 }
 
 // NewDB returns an empty database.
@@ -116,10 +143,11 @@ func (db *DB) SetStr(key, val []byte, enc StrEnc, keepTTL bool, lru uint32) Ref 
 	r := db.dict.FindHash(key, h)
 	if r == 0 {
 		r = db.dict.AddHash(key, val, h)
-		db.dict.SetMeta(r, lru&LRUMask)
+		db.dict.SetMeta(r, lru&LRUMask|db.mark)
 		db.setMeta(r, TypeString, enc)
 		return r
 	}
+	db.beforeChange(r)
 	db.dropObject(r)
 	db.dict.SetValue(r, val)
 	db.setMeta(r, TypeString, enc)
@@ -131,6 +159,7 @@ func (db *DB) SetStr(key, val []byte, enc StrEnc, keepTTL bool, lru uint32) Ref 
 
 // UpdateStr replaces the value of string key r, keeping its TTL.
 func (db *DB) UpdateStr(r Ref, val []byte, enc StrEnc) {
+	db.beforeChange(r)
 	db.dict.SetValue(r, val)
 	db.setMeta(r, TypeString, enc)
 }
@@ -138,6 +167,7 @@ func (db *DB) UpdateStr(r Ref, val []byte, enc StrEnc) {
 // GrowStr resizes the value of string key r to n bytes (zero-filled beyond
 // the old end) and returns it for writing, keeping its TTL.
 func (db *DB) GrowStr(r Ref, n int, enc StrEnc) []byte {
+	db.beforeChange(r)
 	v := db.dict.GrowValue(r, n)
 	db.setMeta(r, TypeString, enc)
 	return v
@@ -146,7 +176,7 @@ func (db *DB) GrowStr(r Ref, n int, enc StrEnc) []byte {
 // AddObject creates key, which must not exist, holding obj of type t.
 func (db *DB) AddObject(key []byte, t Type, obj any, lru uint32) Ref {
 	r := db.dict.Add(key, nil)
-	db.dict.SetMeta(r, lru&LRUMask)
+	db.dict.SetMeta(r, lru&LRUMask|db.mark)
 	db.setMeta(r, t, EncRaw)
 	db.dict.SetObj(r, db.newObjectSlot(obj))
 	return r
@@ -154,6 +184,7 @@ func (db *DB) AddObject(key []byte, t Type, obj any, lru uint32) Ref {
 
 // SetObject makes existing key r hold obj of type t, keeping its TTL.
 func (db *DB) SetObject(r Ref, t Type, obj any) {
+	db.beforeChange(r)
 	if slot := db.dict.Obj(r); slot != noObjectIdx {
 		db.objects[slot] = obj
 	} else {
@@ -211,6 +242,7 @@ func (db *DB) ObjectSize(r Ref) int64 {
 
 // Delete removes key r with its value and TTL.
 func (db *DB) Delete(r Ref) {
+	db.beforeChange(r)
 	db.dropObject(r)
 	if db.dict.Meta(r)&expireFlag != 0 {
 		delete(db.expires, r)
@@ -221,9 +253,10 @@ func (db *DB) Delete(r Ref) {
 // Rename gives the value, TTL and LRU of key r to newKey, which must not
 // exist, and removes r. It returns newKey's Ref.
 func (db *DB) Rename(r Ref, newKey []byte) Ref {
+	db.beforeChange(r)
 	meta, slot := db.dict.Meta(r), db.dict.Obj(r)
 	nr := db.dict.Add(newKey, db.dict.Value(r))
-	db.dict.SetMeta(nr, meta)
+	db.dict.SetMeta(nr, meta&^snapMark|db.mark) // a new key: not in the snapshot
 	db.dict.SetObj(nr, slot)
 	if meta&expireFlag != 0 {
 		db.expires[nr] = db.expires[r]
@@ -247,6 +280,7 @@ func (db *DB) HasExpire(r Ref) bool { return db.dict.Meta(r)&expireFlag != 0 }
 
 // SetExpireAt sets the expiry time of r in unix milliseconds.
 func (db *DB) SetExpireAt(r Ref, ms int64) {
+	db.beforeChange(r)
 	db.dict.SetMeta(r, db.dict.Meta(r)|expireFlag)
 	db.expires[r] = ms
 }
@@ -257,6 +291,8 @@ func (db *DB) Persist(r Ref) bool {
 	if m&expireFlag == 0 {
 		return false
 	}
+	db.beforeChange(r)
+	m = db.dict.Meta(r)
 	db.dict.SetMeta(r, m&^expireFlag)
 	delete(db.expires, r)
 	return true
