@@ -56,6 +56,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		log.Error("cannot start", "err", err)
 		return 1
 	}
+	// A file size limit must surface as a write error (-MISCONF until the
+	// disk takes data again), not kill the process.
+	signal.Ignore(syscall.SIGXFSZ)
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
 	go func() {

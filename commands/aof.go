@@ -69,15 +69,24 @@ func (s *Server) AfterBatch() {
 // holdForSync reports whether c's output must wait for an fsync, and queues
 // c to be flushed when it lands. Replies that follow writes may only leave
 // once those writes are durable; so may any reply produced while such
-// writes are pending, since it may show their effect.
+// writes are pending, since it may show their effect. While the disk fails,
+// only clients with writes of their own wait: the others are answered (new
+// writes are refused with -MISCONF meanwhile), so reads stay available.
 func (s *Server) holdForSync(c *Client) bool {
 	if s.aof == nil || !s.aofAlways || s.prop.offset <= s.syncedOffset {
 		return false
 	}
+	need := s.prop.offset
+	if s.aof.WriteError() != nil {
+		if c.lastWrite <= s.syncedOffset {
+			return false
+		}
+		need = c.lastWrite
+	}
 	if c.syncOffset == 0 {
 		s.syncWait = append(s.syncWait, c)
 	}
-	c.syncOffset = s.prop.offset
+	c.syncOffset = max(c.syncOffset, need)
 	return true
 }
 

@@ -57,6 +57,7 @@ type Client struct {
 	monitor         bool  // receives MONITOR output
 	paused          bool  // held by CLIENT PAUSE with a command unread
 	syncOffset      int64 // output waits for the AOF to sync up to here
+	lastWrite       int64 // AOF offset after this client's last write
 	// CLIENT REPLY state.
 	replyOff, replySkip, replySkipNext bool
 

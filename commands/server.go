@@ -357,6 +357,7 @@ func (s *Server) Execute(c *Client, argv [][]byte) bool {
 		return false
 	}
 	mark := len(c.out)
+	written := s.prop.offset
 	s.call(c, cmd, argv)
 	if c.replyOff || c.replySkip {
 		// CLIENT REPLY OFF/SKIP: the command ran, its reply is dropped.
@@ -368,6 +369,9 @@ func (s *Server) Execute(c *Client, argv [][]byte) bool {
 	}
 	if s.execDepth == 0 {
 		s.afterCommand()
+	}
+	if s.prop.offset > written {
+		c.lastWrite = s.prop.offset
 	}
 	return true
 }
