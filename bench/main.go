@@ -31,7 +31,7 @@ var (
 	rounds    = flag.Int("rounds", 3, "alternating rounds; medians are reported")
 	spinelBin = flag.String("spinel", "", "spinel binary (default: build one)")
 	extra     = flag.String("args", "", "extra arguments for both servers")
-	mode      = flag.String("mode", "throughput", "throughput | memory | flood | gclatency | aofload")
+	mode      = flag.String("mode", "throughput", "throughput | memory | flood | gclatency | aofload | rewrite")
 )
 
 func main() {
@@ -69,6 +69,9 @@ func main() {
 		return
 	case "aofload":
 		aofLoadMode(dir, bin)
+		return
+	case "rewrite":
+		rewriteMode(dir, bin)
 		return
 	}
 	spinel := start(dir, "spinel", bin, extraArgs)
@@ -167,11 +170,22 @@ func runBench(port int, test, pipeline string) result {
 		}
 		rows = append(rows, row)
 	}
-	if len(rows) < 2 || len(rows[1]) < 7 {
+	// Pick the row of this test: LRANGE runs print an LPUSH row first.
+	row := -1
+	for i, r := range rows[1:] {
+		name := strings.ToLower(strings.Fields(r[0])[0])
+		if strings.HasPrefix(strings.ToLower(strings.ReplaceAll(r[0], " ", "_")), strings.ToLower(test)) || name == strings.ToLower(test) {
+			row = i + 1
+		}
+	}
+	if row < 0 {
+		row = len(rows) - 1
+	}
+	if len(rows[row]) < 7 {
 		log.Fatalf("unexpected redis-benchmark output: %q", out)
 	}
 	f := func(s string) float64 { v, _ := strconv.ParseFloat(s, 64); return v }
-	return result{rps: f(rows[1][1]), p50: f(rows[1][4]), p99: f(rows[1][6])}
+	return result{rps: f(rows[row][1]), p50: f(rows[row][4]), p99: f(rows[row][6])}
 }
 
 func median(rs []result) result {

@@ -303,3 +303,79 @@ func aofLoadMode(dir, bin string) {
 	}
 	fmt.Printf("\nratio spinel/redis load time: %.2f (lower is better)\n", secs[1]/secs[0])
 }
+
+// rewriteMode measures what an AOF rewrite costs the executor: on a
+// 1,000,000-key dataset under GET/SET load, the longest PING round trip
+// (executor stall) and the p99 latency with and without a rewrite running,
+// and the RSS growth during it.
+func rewriteMode(dir, bin string) {
+	const keys = 1000000
+	aofArg := "yes"
+	if os.Getenv("BENCH_NOAOF") != "" {
+		aofArg = "no"
+	}
+	srv := start(filepath.Join(dir), "spinel", bin, []string{"--appendonly", aofArg, "--appendfsync", "everysec"})
+	defer srv.stop()
+	c := dial(srv.port)
+	c.load(keys, func(i int) []string { return []string{"SET", fmt.Sprintf("key:%07d", i), "0123456789abcdef"} })
+	time.Sleep(time.Second)
+	measure := func(rewrite bool) (p99 string, maxPing time.Duration, peakRSS int64, rewriteSecs float64) {
+		stop := make(chan struct{})
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() { // probe: one PING every millisecond, keep the slowest
+			defer wg.Done()
+			pc := dial(srv.port)
+			for iter := 0; ; iter++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				t0 := time.Now()
+				pc.do("PING")
+				if d := time.Since(t0); d > maxPing {
+					maxPing = d
+					if d > 50*time.Millisecond && os.Getenv("BENCH_DEBUG") != "" {
+						log.Printf("slow PING %v at %v (probe iteration %d)", d, t0.Format("15:04:05.000"), iter)
+					}
+				}
+				peakRSS = max(peakRSS, rss(srv.cmd.Process.Pid))
+				time.Sleep(time.Millisecond)
+			}
+		}()
+		var began time.Time
+		if rewrite {
+			began = time.Now()
+			c.do("BGREWRITEAOF")
+		}
+		out, err := exec.Command("redis-benchmark", "-p", strconv.Itoa(srv.port), "-t", "get,set", "-n", "400000",
+			"-r", strconv.Itoa(keys), "-c", "50", "--csv").Output()
+		if err != nil {
+			log.Fatal(err)
+		}
+		if rewrite {
+			for infoField(c, "persistence", "aof_rewrite_in_progress") != 0 {
+				time.Sleep(10 * time.Millisecond)
+			}
+			rewriteSecs = time.Since(began).Seconds()
+		}
+		close(stop)
+		wg.Wait()
+		var p99s []string
+		for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n")[1:] {
+			f := strings.Split(strings.ReplaceAll(line, "\"", ""), ",")
+			p99s = append(p99s, f[0]+" "+f[6])
+		}
+		return strings.Join(p99s, ", "), maxPing, peakRSS, rewriteSecs
+	}
+	base := rss(srv.cmd.Process.Pid)
+	p99a, pingA, rssA, _ := measure(false)
+	p99b, pingB, rssB, secs := measure(true)
+	fmt.Printf("AOF rewrite of %d keys under redis-benchmark GET/SET load (-c 50)\n\n", keys)
+	fmt.Println("| | p99 ms (GET, SET) | longest PING | peak RSS MB |")
+	fmt.Println("|---|---|---|---|")
+	fmt.Printf("| without rewrite | %s | %v | %d |\n", p99a, pingA.Round(time.Microsecond), rssA>>20)
+	fmt.Printf("| during rewrite (%.1fs) | %s | %v | %d |\n", secs, p99b, pingB.Round(time.Microsecond), rssB>>20)
+	fmt.Printf("\nRSS before the runs: %d MB; extra during rewrite: %.0f%% of it\n", base>>20, float64(rssB-max(rssA, base))*100/float64(base))
+}

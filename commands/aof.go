@@ -196,7 +196,12 @@ type rewriteJob struct {
 	scanDone bool
 }
 
-const rewriteSlice = time.Millisecond
+// A rewrite slice runs about rewriteSlice, then the loop serves clients for
+// at least rewritePause.
+const (
+	rewriteSlice = time.Millisecond
+	rewritePause = 200 * time.Microsecond
+)
 
 var selectCmd = []byte("SELECT")
 
@@ -228,9 +233,12 @@ func (s *Server) StartRewrite() error {
 	return nil
 }
 
+// scheduleRewrite runs the next slice after a short pause. A task that
+// re-posted itself at once would run again before the loop polls its
+// sockets (gnet drains its task queue in one go), starving the clients.
 func (s *Server) scheduleRewrite() {
-	if s.Hooks.Post != nil {
-		s.Hooks.Post(s.rewriteStep)
+	if s.Hooks.After != nil {
+		s.Hooks.After(rewritePause, s.rewriteStep)
 	}
 }
 

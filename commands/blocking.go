@@ -50,7 +50,9 @@ func (c *Client) parseTimeout(b []byte) (int64, bool) {
 	}
 	f = new(big.Float).SetPrec(longDoublePrec).Mul(f, big.NewFloat(1000))
 	if f.Cmp(new(big.Float).SetInt64(math.MaxInt64)) > 0 {
-		c.addError("ERR timeout is out of range")
+		// Redis 7.0 converts with an overflowing cast: the result reads
+		// as negative.
+		c.addError("ERR timeout is negative")
 		return 0, false
 	}
 	// ceil
@@ -275,7 +277,7 @@ func cmdClientUnblock(c *Client, args [][]byte) {
 			return
 		}
 	} else if len(args) > 4 {
-		c.addError(ErrSyntax)
+		c.addError("ERR unknown subcommand or wrong number of arguments for '" + string(cString(args[1], 128)) + "'. Try CLIENT HELP.")
 		return
 	}
 	target := s.clients[id]

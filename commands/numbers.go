@@ -40,12 +40,10 @@ func (c *Client) getInt32(b []byte, msg string) (int, bool) {
 
 // getPositiveInt parses a non-negative integer (getPositiveLongFromObjectOrReply).
 func (c *Client) getPositiveInt(b []byte, msg string) (int64, bool) {
+	// Redis's getPositiveLongFromObjectOrReply gives the same message for
+	// a non-number and a negative number.
 	v, ok := parseInt(b)
-	if !ok {
-		c.addError(ErrNotInteger)
-		return 0, false
-	}
-	if v < 0 {
+	if !ok || v < 0 {
 		if msg == "" {
 			msg = ErrNotPositive
 		}
@@ -67,6 +65,9 @@ func parseFloat(b []byte) (float64, bool) {
 	}
 	if !validStrtod(s) {
 		return 0, false
+	}
+	if hexWithoutExponent(s) {
+		s += "p0" // strtod reads 0x10 as 16; Go wants the binary exponent
 	}
 	f, err := strconv.ParseFloat(s, 64)
 	if err != nil {
@@ -107,6 +108,13 @@ func parseInfinity(s string) (float64, bool) {
 		return math.Inf(int(sign)), true
 	}
 	return 0, false
+}
+
+// hexWithoutExponent reports whether s is a hexadecimal float without a
+// "p" exponent.
+func hexWithoutExponent(s string) bool {
+	t := strings.TrimLeft(s, "+-")
+	return len(t) > 1 && t[0] == '0' && (t[1] == 'x' || t[1] == 'X') && !strings.ContainsAny(t, "pP")
 }
 
 // validStrtod reports whether all of s is a number strtod accepts: decimal

@@ -139,12 +139,15 @@ type AOF struct {
 	policy atomic.Int32
 
 	// The hand-off from the executor, guarded by mu.
-	mu         sync.Mutex
-	space      sync.Cond // broadcast when the writer drained bytes or failed
-	pend       []byte    // appended, not yet taken by the writer
-	appended   int64     // stream offset after the last Append
-	writtenPub int64     // the writer's written, published for Append
-	failing    bool      // the writer is in an error state: Append never blocks
+	mu    sync.Mutex
+	space sync.Cond // broadcast when the writer drained bytes or failed
+	pend  []byte    // appended, not yet taken by the writer
+	// switching counts rewrites whose move to a new incr file is pending:
+	// while it is not zero the writer takes no new bytes (see StartRewrite).
+	switching  int
+	appended   int64 // stream offset after the last Append
+	writtenPub int64 // the writer's written, published for Append
+	failing    bool  // the writer is in an error state: Append never blocks
 	closed     bool
 
 	wake    chan struct{} // Flush: write what is queued (capacity 1)
@@ -675,6 +678,11 @@ func (a *AOF) run() {
 // take moves the queued bytes to the writer's buffer.
 func (a *AOF) take() {
 	a.mu.Lock()
+	if a.switching > 0 {
+		// A rewrite is moving to a new incr file: newer bytes wait for it.
+		a.mu.Unlock()
+		return
+	}
 	if len(a.pend) > 0 {
 		if len(a.wbuf) == 0 {
 			a.wbuf, a.pend = a.pend, a.wbuf[:0]

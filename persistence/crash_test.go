@@ -88,7 +88,7 @@ func TestCrashDuringRewrite(t *testing.T) {
 			a.Append(cmd("SELECT", "0"))
 			appendItems(6)
 			rewrite := func(abort bool) {
-				rw, err := a.StartRewrite()
+				rw, err := startRewrite(a)
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -117,3 +117,17 @@ func readMem(t testing.TB, m *MemFS, name string) []byte {
 	}
 	return b
 }
+
+// startRewrite starts a rewrite and waits for the switch to the new incr
+// file, so tests can look at the manifest.
+func startRewrite(a *AOF) (*RewriteWriter, error) {
+	rw, err := a.StartRewrite()
+	if err != nil {
+		return nil, err
+	}
+	if err := rw.WaitSwitched(); err != nil {
+		rw.Abort()
+		return nil, err
+	}
+	return rw, nil
+}

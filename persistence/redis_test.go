@@ -79,7 +79,7 @@ func TestRedisLoadsOurAOF(t *testing.T) {
 		cmd("MULTI"), cmd("INCR", "n"), cmd("INCR", "n"), cmd("EXEC"),
 	))
 	a.Flush()
-	rw, err := a.StartRewrite()
+	rw, err := startRewrite(a)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,7 +110,7 @@ func TestRedisLoadsOurAOF(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Group C during an aborted rewrite, group D after it.
-	rw, err = a.StartRewrite()
+	rw, err = startRewrite(a)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -82,6 +82,8 @@ type RewriteWriter struct {
 	tmpName string
 	started time.Time
 	exited  chan struct{} // closed when the rewrite goroutine is done
+	// switched is closed once steps 1a-1c are done (or failed, setting err).
+	switched chan struct{}
 
 	mu    sync.Mutex
 	cond  sync.Cond // Write waits for room, the goroutine for bytes
@@ -119,16 +121,58 @@ func (a *AOF) StartRewrite() (*RewriteWriter, error) {
 		a.rwMu.Unlock()
 		return nil, err
 	}
-	if err := a.call(a.switchIncr); err != nil {
-		return fail(err)
+	if err := a.WriteError(); err != nil {
+		// The old incr file could not be completed: nothing to start on.
+		return fail(fmt.Errorf("can't write the AOF before the rewrite: %w", err))
 	}
 	tmp := tempRewritePrefix + strconv.Itoa(os.Getpid()) + aofSuffix
 	f, err := a.fs.Create(a.path(tmp))
 	if err != nil {
 		return fail(fmt.Errorf("opening the temp file for AOF rewrite: %w", err))
 	}
-	rw := &RewriteWriter{a: a, f: f, tmpName: tmp, started: time.Now(), exited: make(chan struct{})}
+	rw := &RewriteWriter{a: a, f: f, tmpName: tmp, started: time.Now(), exited: make(chan struct{}),
+		switched: make(chan struct{})}
 	rw.cond.L = &rw.mu
+	// Steps 1a-1c run on the writer goroutine without the caller waiting
+	// for their fsyncs: what was appended until now is set apart for the
+	// old incr file, and the writer takes nothing newer until the new incr
+	// file is in place, so the order of the stream is kept.
+	a.mu.Lock()
+	tail := a.pend
+	a.pend = nil
+	a.switching++
+	a.mu.Unlock()
+	go func() {
+		ran := false
+		err := a.call(func() error {
+			ran = true
+			a.wbuf = append(a.wbuf, tail...)
+			err := a.switchIncr()
+			a.mu.Lock()
+			a.switching--
+			a.mu.Unlock()
+			a.kick()
+			return err
+		})
+		if !ran {
+			a.mu.Lock()
+			a.switching--
+			a.pend = append(tail, a.pend...)
+			a.mu.Unlock()
+		}
+		if err != nil {
+			rw.mu.Lock()
+			if rw.err == nil {
+				rw.err = err
+			}
+			rw.cond.Broadcast()
+			rw.mu.Unlock()
+			a.rwMu.Lock()
+			a.lastRewriteErr = err
+			a.rwMu.Unlock()
+		}
+		close(rw.switched)
+	}()
 	a.rwMu.Lock()
 	a.rw = rw
 	a.rwStarted = rw.started
@@ -268,6 +312,15 @@ func (rw *RewriteWriter) Abort() {
 	}
 }
 
+// WaitSwitched blocks until steps 1a-1c are done (the new incr file takes
+// the writes) and returns their error.
+func (rw *RewriteWriter) WaitSwitched() error {
+	<-rw.switched
+	rw.mu.Lock()
+	defer rw.mu.Unlock()
+	return rw.err
+}
+
 // Wait blocks until the rewrite goroutine is done (installed, failed or
 // aborted).
 func (rw *RewriteWriter) Wait() { <-rw.exited }
@@ -311,7 +364,16 @@ func (rw *RewriteWriter) run() {
 			rw.mu.Unlock()
 			continue
 		}
-		// Finishing and drained: step 3, then 4.
+		// Finishing and drained: step 3, then 4 once the new incr file is
+		// in place.
+		<-rw.switched
+		rw.mu.Lock()
+		serr := rw.err
+		rw.mu.Unlock()
+		if serr != nil {
+			rw.complete(rw.cleanup(serr))
+			return
+		}
 		err := rw.f.Sync()
 		if cerr := rw.f.Close(); err == nil {
 			err = cerr

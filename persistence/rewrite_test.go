@@ -80,7 +80,7 @@ func TestRewrite(t *testing.T) {
 		a.Append(push(i))
 	}
 	a.Flush()
-	rw, err := a.StartRewrite()
+	rw, err := startRewrite(a)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,7 +141,7 @@ func TestRewriteAbort(t *testing.T) {
 	a := mustOpen(t, memOpts(m))
 	items(t, a)
 	a.Append(cmds(cmd("SELECT", "0"), push(1), push(2)))
-	rw, err := a.StartRewrite()
+	rw, err := startRewrite(a)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,7 +163,7 @@ func TestRewriteAbort(t *testing.T) {
 		t.Fatalf("manifest after abort %q; want %q", got, want)
 	}
 	// The next rewrite retires both incr files.
-	rw, err = a.StartRewrite()
+	rw, err = startRewrite(a)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -200,7 +200,7 @@ func TestRewriteWriteError(t *testing.T) {
 		return nil
 	}
 	a.Append(cmds(cmd("SELECT", "0"), push(1)))
-	rw, err := a.StartRewrite()
+	rw, err := startRewrite(a)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -232,7 +232,7 @@ func TestCloseDuringRewrite(t *testing.T) {
 	a := mustOpen(t, memOpts(m))
 	items(t, a)
 	a.Append(cmds(cmd("SELECT", "0"), push(1)))
-	rw, err := a.StartRewrite()
+	rw, err := startRewrite(a)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -275,7 +275,8 @@ func TestStartRewriteWhileFailing(t *testing.T) {
 		t.Fatalf("manifest %q; want %q", got, want)
 	}
 	efs.Heal()
-	rw, err := a.StartRewrite()
+	waitFor(t, "WriteError cleared", func() bool { return a.WriteError() == nil })
+	rw, err := startRewrite(a)
 	if err != nil {
 		t.Fatal(err)
 	}
