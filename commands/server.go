@@ -316,6 +316,10 @@ func (s *Server) Execute(c *Client, argv [][]byte) bool {
 		s.reject(c, cmd, "ERR Command not allowed inside a transaction")
 		return true
 	}
+	if msg := s.aclCheck(c, cmd, argv); msg != "" {
+		s.reject(c, cmd, msg)
+		return true
+	}
 	if c.resp == 2 && cmd.Flags&FlagPubSubContext == 0 && c.inPubSubMode() {
 		s.reject(c, cmd, "ERR Can't execute '"+cmd.FullName+
 			"': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context")
@@ -339,6 +343,10 @@ func (s *Server) Execute(c *Client, argv [][]byte) bool {
 			s.reject(c, cmd, msg)
 			return true
 		}
+	}
+	if s.scriptBusy() && cmd.Flags&FlagAllowBusy == 0 {
+		s.reject(c, cmd, s.busyError())
+		return true
 	}
 	if s.loading && cmd.Flags&FlagLoading == 0 {
 		s.reject(c, cmd, "LOADING Redis is loading the dataset in memory")
