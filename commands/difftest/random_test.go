@@ -106,6 +106,8 @@ var stringGens = []gen{
 	{1, []string{"sort"}, func(r *rand.Rand) []string { return []string{"KEYS", "k[0-3]"} }},
 	{1, nil, func(r *rand.Rand) []string { return []string{"DBSIZE"} }},
 	{1, nil, func(r *rand.Rand) []string { return []string{"OBJECT", "ENCODING", key(r)} }},
+	{1, nil, func(r *rand.Rand) []string { return []string{"SORT", key(r), "ALPHA", "LIMIT", "0", "5"} }},
+	{1, nil, func(r *rand.Rand) []string { return []string{"SORT", key(r), "DESC"} }},
 }
 
 // runRandom sends n commands drawn from gens to both servers and compares
