@@ -175,7 +175,6 @@ func (c *Client) markPending() {
 // version, as Redis's addReply* functions do.
 // ---------------------------------------------------------------------------
 
-func (c *Client) addRaw(b []byte)       { c.out = append(c.out, b...) }
 func (c *Client) addRawString(s string) { c.out = append(c.out, s...) }
 func (c *Client) addOK()                { c.out = append(c.out, "+OK\r\n"...) }
 func (c *Client) addSimple(s string)    { c.out = resp.AppendSimple(c.out, s) }
@@ -257,19 +256,6 @@ func (c *Client) addDouble(f float64) {
 	} else {
 		c.out = resp.AppendDouble(c.out, f)
 	}
-}
-
-// addBool replies with a boolean (:1 or :0 in RESP2).
-func (c *Client) addBool(v bool) {
-	if c.resp == 2 {
-		if v {
-			c.addInt(1)
-		} else {
-			c.addInt(0)
-		}
-		return
-	}
-	c.out = resp.AppendBool(c.out, v)
 }
 
 // addVerbatim replies with a verbatim text string (a bulk string in RESP2).

@@ -38,21 +38,6 @@ func (c *Client) getInt32(b []byte, msg string) (int, bool) {
 	return int(v), true
 }
 
-// getPositiveInt parses a non-negative integer (getPositiveLongFromObjectOrReply).
-func (c *Client) getPositiveInt(b []byte, msg string) (int64, bool) {
-	// Redis's getPositiveLongFromObjectOrReply gives the same message for
-	// a non-number and a negative number.
-	v, ok := parseInt(b)
-	if !ok || v < 0 {
-		if msg == "" {
-			msg = ErrNotPositive
-		}
-		c.addError(msg)
-		return 0, false
-	}
-	return v, true
-}
-
 // parseFloat parses a double as Redis's getDoubleFromObject: strtod syntax,
 // no leading blank, the whole string, and no NaN.
 func parseFloat(b []byte) (float64, bool) {
@@ -79,15 +64,6 @@ func parseFloat(b []byte) (float64, bool) {
 		return 0, false
 	}
 	return f, true
-}
-
-// getFloat parses a double argument or replies with Redis's error.
-func (c *Client) getFloat(b []byte) (float64, bool) {
-	f, ok := parseFloat(b)
-	if !ok {
-		c.addError(ErrNotFloat)
-	}
-	return f, ok
 }
 
 func isCSpace(ch byte) bool {

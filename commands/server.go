@@ -113,7 +113,6 @@ type stats struct {
 	numConnections int64
 	rejectedConns  int64
 	expiredKeys    int64
-	expiredStale   int64
 	evictedKeys    int64
 	keyspaceHits   int64
 	keyspaceMisses int64

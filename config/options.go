@@ -92,6 +92,7 @@ var options = []option{
 				return errors.New(strerror(err))
 			}
 			if !st.IsDir() {
+				//lint:ignore ST1005 strerror(ENOTDIR), as Redis prints it
 				return errors.New("Not a directory")
 			}
 			c.Dir = abs
