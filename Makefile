@@ -15,11 +15,14 @@ build:
 
 # Real Redis 7.0 from Debian is the oracle of the differential tests and the
 # baseline of the benchmarks.
+# prometheus-redis-exporter checks that monitoring reads Spinel's INFO as it
+# reads Redis's.
 deps:
-	@if ! command -v redis-server >/dev/null || ! command -v redis-benchmark >/dev/null; then \
-		echo "installing redis-server and redis-tools from Debian"; \
+	@if ! command -v redis-server >/dev/null || ! command -v redis-benchmark >/dev/null || \
+		! command -v prometheus-redis-exporter >/dev/null; then \
+		echo "installing redis-server, redis-tools and prometheus-redis-exporter from Debian"; \
 		$(SUDO) apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq redis-server redis-tools >/dev/null; \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq redis-server redis-tools prometheus-redis-exporter >/dev/null; \
 	fi
 	@redis-server --version
 

@@ -207,11 +207,16 @@ func (s *Server) infoMemory(b *strings.Builder) {
 	field(b, "allocator_resident", m.heapSys)
 	field(b, "total_system_memory", totalSystemMemory())
 	field(b, "total_system_memory_human", humanBytes(totalSystemMemory()))
+	s.infoScriptMemory(b)
 	field(b, "maxmemory", s.cfg.Maxmemory)
 	field(b, "maxmemory_human", humanBytes(s.cfg.Maxmemory))
 	field(b, "maxmemory_policy", s.cfg.MaxmemoryPolicy)
 	field(b, "allocator_frag_ratio", float64(m.heapInuse)/float64(max(m.heapAlloc, 1)))
 	field(b, "allocator_frag_bytes", m.heapInuse-m.heapAlloc)
+	field(b, "allocator_rss_ratio", float64(m.rss)/float64(max(m.heapInuse, 1)))
+	field(b, "allocator_rss_bytes", m.rss-m.heapInuse)
+	field(b, "rss_overhead_ratio", float64(m.rss)/float64(max(m.heapSys, 1)))
+	field(b, "rss_overhead_bytes", m.rss-m.heapSys)
 	field(b, "mem_fragmentation_ratio", float64(m.rss)/float64(max(m.used, 1)))
 	field(b, "mem_fragmentation_bytes", m.rss-m.used)
 	field(b, "mem_not_counted_for_evict", 0)
@@ -402,6 +407,10 @@ func (s *Server) infoCPU(b *strings.Builder) {
 	field(b, "used_cpu_user", tv(ru.Utime))
 	field(b, "used_cpu_sys_children", "0.000000")
 	field(b, "used_cpu_user_children", "0.000000")
+	// The executor is one goroutine but not pinned to one thread: the
+	// process figures are the closest honest "main thread" figures.
+	field(b, "used_cpu_sys_main_thread", tv(ru.Stime))
+	field(b, "used_cpu_user_main_thread", tv(ru.Utime))
 }
 
 func (s *Server) infoCommandstats(b *strings.Builder) {
