@@ -51,10 +51,18 @@ func run(args []string, stdout, stderr io.Writer) int {
 			defer pprof.StopCPUProfile()
 		}
 	}
+	raiseOpenFilesLimit(cfg.MaxClients, log)
 	srv, err := eventloop.New(cfg, log)
 	if err != nil {
 		log.Error("cannot start", "err", err)
 		return 1
+	}
+	if cfg.Pidfile != "" {
+		if err := os.WriteFile(cfg.Pidfile, []byte(fmt.Sprintf("%d\n", os.Getpid())), 0o644); err != nil {
+			log.Warn("Failed to write PID file", "file", cfg.Pidfile, "err", err)
+		} else {
+			defer os.Remove(cfg.Pidfile)
+		}
 	}
 	// A file size limit must surface as a write error (-MISCONF until the
 	// disk takes data again), not kill the process.
@@ -117,3 +125,27 @@ Examples:
        spinel --port 7777
        spinel --maxmemory 512mb --maxmemory-policy allkeys-lru --appendonly yes --save ""
 `
+
+// raiseOpenFilesLimit lifts RLIMIT_NOFILE to fit maxclients plus the
+// server's own descriptors, as Redis's adjustOpenFilesLimit does, and says
+// so; if the hard limit is lower it uses what it can and warns.
+func raiseOpenFilesLimit(maxClients int, log *slog.Logger) {
+	const reserved = 32 // listeners, AOF files, log
+	want := uint64(maxClients + reserved)
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil || lim.Cur >= want {
+		return
+	}
+	old := lim.Cur
+	lim.Cur = min(want, lim.Max)
+	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		log.Warn("Unable to raise the open files limit", "err", err)
+		return
+	}
+	if lim.Cur < want {
+		log.Warn("You requested maxclients that the open files limit cannot serve: raise the hard limit (ulimit -Hn)",
+			"maxclients", maxClients, "open_files_limit", lim.Cur)
+		return
+	}
+	log.Info("Increased maximum number of open files", "from", old, "to", lim.Cur)
+}

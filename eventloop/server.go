@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -147,12 +148,8 @@ func (s *Server) Serve() error {
 		// Least-connections only reads the loop list, so registering the
 		// internal connection from the ticker does not race with accepts.
 		gnet.WithLoadBalancing(gnet.LeastConnections),
-		gnet.WithTCPNoDelay(gnet.TCPNoDelay),
 		gnet.WithReadBufferCap(64 << 10),
 		gnet.WithLogger(gnetLogger{s.log}),
-	}
-	if s.cfg.TCPKeepalive > 0 {
-		opts = append(opts, gnet.WithTCPKeepAlive(time.Duration(s.cfg.TCPKeepalive)*time.Second))
 	}
 	err := gnet.Rotate(s, s.addrs, opts...)
 	if le, ok := s.loadErr.Load().(error); ok && err == nil {
@@ -178,6 +175,11 @@ func (s *Server) Done() <-chan struct{} { return s.stopped }
 // connection is enrolled on the first tick, which gnet fires once they run.
 func (s *Server) OnBoot(eng gnet.Engine) gnet.Action {
 	s.eng = eng
+	if s.cfg.UnixSocket != "" && s.cfg.UnixSocketPerm != 0 {
+		if err := os.Chmod(s.cfg.UnixSocket, os.FileMode(s.cfg.UnixSocketPerm)); err != nil {
+			s.log.Warn("unixsocketperm", "path", s.cfg.UnixSocket, "err", err)
+		}
+	}
 	return gnet.None
 }
 
@@ -353,9 +355,19 @@ func (s *Server) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 	c := &conn{gc: gc}
 	if a := gc.RemoteAddr(); a != nil {
 		c.remote = addrString(a)
+		if _, tcp := a.(*net.TCPAddr); tcp && s.cfg.TCPKeepalive > 0 {
+			// Per connection, as gnet's listener option would also be
+			// applied to a unix socket, which refuses it.
+			_ = gc.SetKeepAlivePeriod(time.Duration(s.cfg.TCPKeepalive) * time.Second)
+		}
 	}
 	if a := gc.LocalAddr(); a != nil {
 		c.local = addrString(a)
+	}
+	if _, unix := gc.RemoteAddr().(*net.UnixAddr); unix {
+		// A unix-socket peer has no name: Redis shows the socket path.
+		c.remote = s.cfg.UnixSocket + ":0"
+		c.local = c.remote
 	}
 	c.client = s.exec.NewClient(c)
 	gc.SetContext(c)
