@@ -11,8 +11,7 @@ import (
 // Dump returns a canonical picture of a server's whole dataset: for every
 // key of every database, its type, its value in a form that does not depend
 // on the server's internal order (sets and hashes sorted), and whether it
-// has a TTL (with the TTL rounded to the minute, so two servers loaded a
-// moment apart still compare equal). Use it to compare two servers or one
+// has a TTL (its absolute expiry time, which AOF replay keeps exactly). Use it to compare two servers or one
 // server before and after a restart.
 func Dump(t testing.TB, c *RawConn) map[string]string {
 	t.Helper()
@@ -69,11 +68,9 @@ func dumpKey(t testing.TB, c *RawConn, key string) string {
 	default:
 		t.Fatalf("servertest: key %q has type %q", key, typ)
 	}
-	ttl := string(c.Do("PTTL", key))
-	if n, err := strconv.ParseInt(string(bytes.Trim([]byte(ttl), ":\r\n")), 10, 64); err == nil && n > 0 {
-		ttl = fmt.Sprintf("ttl~%dmin", (n+30000)/60000)
-	}
-	return fmt.Sprintf("%s %q %s", typ, val, ttl)
+	// The absolute expiry time survives restarts and AOF replays exactly.
+	at := string(bytes.Trim(c.Do("PEXPIRETIME", key), ":\r\n"))
+	return fmt.Sprintf("%s %q expireat=%s", typ, val, at)
 }
 
 // flatten turns a reply into its scalar elements, depth first; nested

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -47,8 +48,26 @@ type proc struct {
 	cmd  *exec.Cmd
 	addr string
 	port int
-	log  *bytes.Buffer
+	log  *syncBuffer
 	done chan error
+}
+
+// syncBuffer collects a process's output, read while it is written.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 // start runs spinel with args in dir and waits until it answers PING (not
@@ -67,7 +86,7 @@ func start(t *testing.T, dir string, wrap string, args ...string) *proc {
 	} else {
 		cmd = exec.Command(spinelBin, full...)
 	}
-	p := &proc{cmd: cmd, addr: "127.0.0.1:" + strconv.Itoa(port), port: port, log: &bytes.Buffer{}, done: make(chan error, 1)}
+	p := &proc{cmd: cmd, addr: "127.0.0.1:" + strconv.Itoa(port), port: port, log: &syncBuffer{}, done: make(chan error, 1)}
 	cmd.Stdout, cmd.Stderr = p.log, p.log
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
