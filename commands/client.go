@@ -36,6 +36,7 @@ type Client struct {
 	name  string
 	lib   [2]string // CLIENT SETINFO lib-name, lib-ver
 	authn bool      // authenticated
+	user  *aclUser  // the ACL user; nil for internal clients (no checks)
 
 	out []byte // replies not yet written
 

@@ -1,8 +1,6 @@
 package commands
 
 import (
-	"crypto/sha256"
-	"crypto/subtle"
 	"strconv"
 	"strings"
 )
@@ -70,22 +68,6 @@ func cmdSelect(c *Client, args [][]byte) {
 	c.addOK()
 }
 
-// authenticate checks a user name and password against the users Spinel
-// knows: the default user, with requirepass as its password (or none).
-// Passwords are compared in constant time, on their SHA-256 digests so the
-// comparison does not leak the length either.
-func (s *Server) authenticate(user, pass []byte) bool {
-	if string(user) != "default" {
-		return false
-	}
-	if s.cfg.RequirePass == "" {
-		return true // nopass: any password is accepted
-	}
-	a := sha256.Sum256(pass)
-	b := sha256.Sum256([]byte(s.cfg.RequirePass))
-	return subtle.ConstantTimeCompare(a[:], b[:]) == 1
-}
-
 func cmdAuth(c *Client, args [][]byte) {
 	s := c.srv
 	if len(args) > 3 {
@@ -94,18 +76,19 @@ func cmdAuth(c *Client, args [][]byte) {
 	}
 	user, pass := []byte("default"), args[len(args)-1]
 	if len(args) == 2 {
-		if s.cfg.RequirePass == "" {
+		// The old form, with no password configured, is most likely a
+		// configuration mistake: Redis says so.
+		if s.acl.defaultUser.flags&userNopass != 0 {
 			c.addError("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?")
 			return
 		}
 	} else {
 		user = args[1]
 	}
-	if !s.authenticate(user, pass) {
+	if !s.authenticate(c, user, pass) {
 		c.addError(ErrWrongPass)
 		return
 	}
-	c.authn = true
 	c.addOK()
 }
 
@@ -145,15 +128,12 @@ func cmdHello(c *Client, args [][]byte) {
 			return
 		}
 	}
-	if user != nil {
-		if !s.authenticate(user, pass) {
-			c.addError(ErrWrongPass)
-			return
-		}
-		c.authn = true
+	if user != nil && !s.authenticate(c, user, pass) {
+		c.addError(ErrWrongPass)
+		return
 	}
 	if !c.authn {
-		c.addError("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
+		c.addError("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
 		return
 	}
 	if name != nil {
@@ -190,7 +170,8 @@ func cmdReset(c *Client, args [][]byte) {
 func (s *Server) resetClient(c *Client) {
 	c.db = s.dbs[0]
 	c.resp = 2
-	c.authn = s.cfg.RequirePass == ""
+	c.user = s.acl.defaultUser
+	c.authn = s.defaultAuthenticated()
 	s.discardTransaction(c)
 	s.unsubscribeAll(c, false)
 	c.name = ""
@@ -355,12 +336,20 @@ func (c *Client) infoLine() string {
 	w("tot-mem", itoa(c.memory()))
 	w("events", "r")
 	w("cmd", cmd)
-	w("user", "default")
+	w("user", c.userName())
 	w("redir", "-1")
 	w("resp", itoa(int64(c.resp)))
 	w("lib-name", c.lib[0])
 	w("lib-ver", c.lib[1])
 	return b.String()
+}
+
+// userName is the user field of CLIENT LIST.
+func (c *Client) userName() string {
+	if c.user == nil {
+		return "(superuser)"
+	}
+	return c.user.name
 }
 
 func argvMem(argv [][]byte) int64 {
@@ -472,7 +461,8 @@ func cmdClientKill(c *Client, args [][]byte) {
 	var (
 		id              int64
 		addr, laddr     string
-		typ, user       string
+		typ             string
+		user            *aclUser
 		skipMe          = true
 		haveFilterID    bool
 		haveFilterOther bool
@@ -503,11 +493,12 @@ func cmdClientKill(c *Client, args [][]byte) {
 		case equalFold(opt, "laddr"):
 			laddr, haveFilterOther = string(val), true
 		case equalFold(opt, "user"):
-			if string(val) != "default" {
-				c.addError("ERR No such user '" + string(val) + "'")
+			u := s.acl.users[string(val)]
+			if u == nil {
+				c.addError("ERR No such user '" + string(cString(val, len(val))) + "'")
 				return
 			}
-			user, haveFilterOther = string(val), true
+			user, haveFilterOther = u, true
 		case equalFold(opt, "skipme"):
 			switch {
 			case equalFold(val, "yes"):
@@ -539,7 +530,7 @@ func cmdClientKill(c *Client, args [][]byte) {
 		if typ != "" && other.typeName() != typ {
 			continue
 		}
-		if user != "" && user != "default" {
+		if user != nil && other.user != user {
 			continue
 		}
 		if other == c && skipMe {

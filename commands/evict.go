@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime/debug"
+	"sort"
 	"strings"
 	"time"
 
@@ -318,4 +319,46 @@ func (s *Server) applyMemoryLimit(c *config.Config) error {
 			"maxmemory", c.Maxmemory, "used_memory", s.usedMemory())
 	}
 	return nil
+}
+
+// clientsMemoryLimit is maxmemory-clients in bytes (a percentage of
+// maxmemory when negative), 0 for no limit.
+func (s *Server) clientsMemoryLimit() int64 {
+	lim := s.cfg.MaxmemoryClients
+	if lim < 0 {
+		return s.cfg.Maxmemory * -lim / 100
+	}
+	return lim
+}
+
+// evictClients closes the clients using the most memory while all clients
+// together use more than maxmemory-clients, as Redis 7's client eviction;
+// clients with CLIENT NO-EVICT on are spared.
+func (s *Server) evictClients() {
+	limit := s.clientsMemoryLimit()
+	if limit <= 0 || s.clientsMemory <= limit {
+		return
+	}
+	type sized struct {
+		c   *Client
+		mem int64
+	}
+	var list []sized
+	for _, c := range s.clients {
+		if !c.noEvict && !c.killed {
+			list = append(list, sized{c, c.memory()})
+		}
+	}
+	sort.Slice(list, func(i, j int) bool { return list[i].mem > list[j].mem })
+	total := s.clientsMemory
+	for _, it := range list {
+		if total <= limit {
+			break
+		}
+		s.log.Info("Evicting client", "id", it.c.id, "addr", it.c.conn.RemoteAddr(), "tot-mem", it.mem)
+		it.c.killed = true
+		it.c.conn.Close()
+		s.stats.evictedClients++
+		total -= it.mem
+	}
 }

@@ -352,7 +352,7 @@ func (s *Server) infoStats(b *strings.Builder) {
 	field(b, "expired_time_cap_reached_count", 0)
 	field(b, "expire_cycle_cpu_milliseconds", st.expireCycleTime/1000)
 	field(b, "evicted_keys", st.evictedKeys)
-	field(b, "evicted_clients", 0)
+	field(b, "evicted_clients", st.evictedClients)
 	field(b, "total_eviction_exceeded_time", 0)
 	field(b, "current_eviction_exceeded_time", 0)
 	field(b, "keyspace_hits", st.keyspaceHits)

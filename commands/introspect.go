@@ -76,7 +76,7 @@ func redacted(cmd *Spec, argv [][]byte, i int) bool {
 			}
 		}
 	case "acl|setuser":
-		return i >= 3
+		return i >= 2
 	case "config|set":
 		return i >= 3 && i%2 == 1 && (equalFold(argv[i-1], "requirepass") || equalFold(argv[i-1], "masterauth"))
 	}

@@ -102,6 +102,10 @@ func cmdExec(c *Client, args [][]byte) {
 		c.argv = q.argv
 		c.cmd = q.cmd
 		c.replyErr = false
+		if msg := s.aclCheckExec(c, q.cmd, q.argv); msg != "" {
+			c.addError(msg) // the rules changed since it was queued
+			continue
+		}
 		s.call(c, q.cmd, q.argv)
 	}
 	s.execDepth--

@@ -50,6 +50,8 @@ type Server struct {
 	loading      bool
 
 	pubsub      pubsub
+	scripts     *scriptEngine // Lua scripting and functions (scripting.go)
+	acl         aclState
 	notifyFlags int  // parsed notify-keyspace-events
 	lfu         bool // the eviction policy is an LFU one
 	execDepth   int  // > 0 while EXEC runs its queue
@@ -114,6 +116,7 @@ type stats struct {
 	rejectedConns  int64
 	expiredKeys    int64
 	evictedKeys    int64
+	evictedClients int64
 	keyspaceHits   int64
 	keyspaceMisses int64
 	netInput       int64
@@ -162,6 +165,7 @@ func NewServer(cfg *config.Config, log *slog.Logger) *Server {
 		s.dbs[i] = &database{id: i, kv: keyspace.NewDB()}
 	}
 	s.stats.errorCodes = make(map[string]int64)
+	s.initACL()
 	s.prop.db = -1
 	s.applyConfig()
 	s.updateTime(time.Now())
@@ -209,7 +213,8 @@ func (s *Server) NewClient(conn Conn) *Client {
 		id:      s.nextID,
 		db:      s.dbs[0],
 		resp:    2,
-		authn:   s.cfg.RequirePass == "",
+		authn:   s.defaultAuthenticated(),
+		user:    s.acl.defaultUser,
 		created: s.now,
 	}
 	c.lastActivity = s.now
@@ -307,7 +312,7 @@ func (s *Server) Execute(c *Client, argv [][]byte) bool {
 		s.reject(c, cmd, "ERR wrong number of arguments for '"+cmd.FullName+"' command")
 		return true
 	}
-	if !c.authn && cmd.Flags&FlagNoAuth == 0 {
+	if !c.authn && s.authRequired() && cmd.Flags&FlagNoAuth == 0 {
 		s.reject(c, cmd, ErrNoAuth)
 		return true
 	}
@@ -390,6 +395,12 @@ func (s *Server) reject(c *Client, cmd *Spec, msg string) {
 	if cmd != nil {
 		cmd.RejectedCalls++
 	}
+	if cmd != nil && cmd.Name == "exec" {
+		// A refused EXEC aborts the transaction (execCommandAbort).
+		s.discardTransaction(c)
+		c.addError("EXECABORT Transaction discarded because of: " + strings.TrimPrefix(msg, "ERR "))
+		return
+	}
 	c.addError(msg)
 }
 
@@ -469,6 +480,7 @@ func (s *Server) Cron() {
 	for _, c := range s.clients {
 		s.clientsMemory += c.memory()
 	}
+	s.evictClients()
 	if s.cfg.Maxmemory > 0 {
 		s.performEvictions()
 	}

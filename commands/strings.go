@@ -206,7 +206,8 @@ func (s *Server) setGeneric(c *Client, flags int, key, val, expire []byte, okRep
 			return
 		}
 	}
-	found := s.lookupWrite(c, key) != 0
+	existing := s.lookupWrite(c, key)
+	found := existing != 0
 	if (flags&setNX != 0 && found) || (flags&setXX != 0 && !found) {
 		if flags&setGet == 0 {
 			if abortReply != "" {
@@ -217,7 +218,15 @@ func (s *Server) setGeneric(c *Client, flags int, key, val, expire []byte, okRep
 		}
 		return
 	}
-	r := s.setKey(c.db, key, val, strEncoding(val), flags&setKeepTTL != 0)
+	// The key was just looked up: overwrite it in place rather than search
+	// for it again (the hot path of SET).
+	r := existing
+	if r != 0 {
+		c.db.kv.ReplaceStr(r, val, strEncoding(val), flags&setKeepTTL != 0)
+		s.signalModifiedKey(c.db, key)
+	} else {
+		r = s.setKey(c.db, key, val, strEncoding(val), false)
+	}
 	s.dirty++
 	s.notify(c.db, notifyString, "set", key)
 	if expire != nil {

@@ -25,6 +25,7 @@ const (
 func allCommands() [][]cmdDef {
 	return [][]cmdDef{
 		connectionCommands,
+		aclCommandDefs,
 		stringCommands,
 		keyCommands,
 		serverCommands,
@@ -43,6 +44,7 @@ func allCommands() [][]cmdDef {
 		clientControlCommands,
 		debugCommands,
 		aofCommands,
+		scriptingCommands,
 	}
 }
 

@@ -81,6 +81,10 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 	s.exec.Hooks.Shutdown = s.shutdownFromLoop
 	s.exec.Hooks.After = s.after
 	s.exec.Hooks.Post = s.post
+	// Users come before data, as in Redis.
+	if err := s.exec.LoadACLFile(); err != nil {
+		return nil, err
+	}
 	s.hz.Store(int64(cfg.Hz))
 	cfg.OnApply("hz", func(c *config.Config) error {
 		s.hz.Store(int64(c.Hz))
@@ -351,6 +355,10 @@ func (s *Server) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 	if s.exec.NumClients() >= s.cfg.MaxClients {
 		s.exec.RejectClient()
 		return []byte("-ERR max number of clients reached\r\n"), gnet.Close
+	}
+	if msg := s.exec.ProtectedModeDenied(gc.RemoteAddr()); msg != "" {
+		s.exec.RejectClient()
+		return []byte(msg), gnet.Close
 	}
 	c := &conn{gc: gc}
 	if a := gc.RemoteAddr(); a != nil {

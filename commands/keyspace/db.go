@@ -157,6 +157,18 @@ func (db *DB) SetStr(key, val []byte, enc StrEnc, keepTTL bool, lru uint32) Ref 
 	return r
 }
 
+// ReplaceStr makes existing key r a string holding val, as SetStr does for
+// a key it finds, without looking it up again.
+func (db *DB) ReplaceStr(r Ref, val []byte, enc StrEnc, keepTTL bool) {
+	db.beforeChange(r)
+	db.dropObject(r)
+	db.dict.SetValue(r, val)
+	db.setMeta(r, TypeString, enc)
+	if !keepTTL {
+		db.Persist(r)
+	}
+}
+
 // UpdateStr replaces the value of string key r, keeping its TTL.
 func (db *DB) UpdateStr(r Ref, val []byte, enc StrEnc) {
 	db.beforeChange(r)
