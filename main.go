@@ -52,6 +52,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	raiseOpenFilesLimit(cfg.MaxClients, log)
+	if cfg.Save != "" {
+		log.Warn("RDB snapshots are not supported: 'save' is ignored; persist with appendonly yes", "save", cfg.Save)
+	}
 	srv, err := eventloop.New(cfg, log)
 	if err != nil {
 		log.Error("cannot start", "err", err)

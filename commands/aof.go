@@ -222,7 +222,11 @@ func (s *Server) StartRewrite() error {
 		return fmt.Errorf("ERR Background append only file rewriting failed: %v", err)
 	}
 	s.prop.db = -1 // the new incremental file starts without a SELECT
-	s.rewrite = &rewriteJob{w: w, selected: -1, started: time.Now()}
+	job := &rewriteJob{w: w, selected: -1, started: time.Now()}
+	s.rewrite = job
+	// Function libraries first, as Redis's rewrite writes them: they are
+	// part of the point-in-time state and small.
+	s.rewriteFunctions(func(argv [][]byte) { job.buf = appendCommand(job.buf, argv...) })
 	for _, db := range s.dbs {
 		d := db
 		d.kv.StartSnapshot()
