@@ -31,7 +31,7 @@ var (
 	rounds    = flag.Int("rounds", 3, "alternating rounds; medians are reported")
 	spinelBin = flag.String("spinel", "", "spinel binary (default: build one)")
 	extra     = flag.String("args", "", "extra arguments for both servers")
-	mode      = flag.String("mode", "throughput", "throughput | memory | flood | gclatency | aofload | rewrite")
+	mode      = flag.String("mode", "throughput", "throughput | memory | flood | gclatency | aofload | rewrite | eval")
 )
 
 func main() {
@@ -72,6 +72,9 @@ func main() {
 		return
 	case "rewrite":
 		rewriteMode(dir, bin)
+		return
+	case "eval":
+		evalMode(dir, bin, extraArgs)
 		return
 	}
 	spinel := start(dir, "spinel", bin, extraArgs)
