@@ -151,12 +151,41 @@ func (c *Client) checkOutputLimit() {
 		c.softLimitSince = 0
 	}
 	if over {
-		c.srv.log.Warn("Client closed for overcoming of output buffer limits.",
-			"id", c.id, "addr", c.conn.RemoteAddr(), "omem", pending)
-		c.srv.stats.outputLimitClosed++
-		c.killed = true
-		c.conn.Close()
+		c.closeForOutputLimit(pending)
 	}
+}
+
+func (c *Client) closeForOutputLimit(pending int64) {
+	c.srv.log.Warn("Client closed for overcoming of output buffer limits.",
+		"id", c.id, "addr", c.conn.RemoteAddr(), "omem", pending)
+	c.srv.stats.outputLimitClosed++
+	c.killed = true
+	c.out = nil
+	c.conn.Close()
+}
+
+// OutputOverLimit checks the hard client-output-buffer-limit in the middle
+// of a pipelined batch, as Redis does on every reply it queues: a client
+// asking for hundreds of large values in one read is closed before the
+// server builds all of them. It reports whether the client was closed.
+func (c *Client) OutputOverLimit() bool {
+	if len(c.out) < maxIdleOutBuf || c.killed {
+		return c.killed
+	}
+	class := config.ClientNormal
+	if c.inPubSubMode() {
+		class = config.ClientPubSub
+	}
+	lim := c.srv.cfg.ClientOutputBufferLimit[class]
+	if lim.Hard == 0 {
+		return false
+	}
+	pending := int64(len(c.out)) + int64(c.conn.OutboundBuffered())
+	if pending < lim.Hard {
+		return false
+	}
+	c.closeForOutputLimit(pending)
+	return true
 }
 
 // maxIdleOutBuf is the largest reply buffer a client keeps between batches.

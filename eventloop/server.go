@@ -464,6 +464,10 @@ func (s *Server) process(c *conn) gnet.Action {
 			action = gnet.Close
 			break
 		}
+		if cl.OutputOverLimit() {
+			action = gnet.Close
+			break
+		}
 		if cl.Blocked() {
 			break
 		}
