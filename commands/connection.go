@@ -463,6 +463,7 @@ func cmdClientKill(c *Client, args [][]byte) {
 		addr, laddr     string
 		typ             string
 		user            *aclUser
+		maxAge          int64
 		skipMe          = true
 		haveFilterID    bool
 		haveFilterOther bool
@@ -499,6 +500,18 @@ func cmdClientKill(c *Client, args [][]byte) {
 				return
 			}
 			user, haveFilterOther = u, true
+		case equalFold(opt, "maxage"):
+			// Redis 7.4: kill connections older than maxage seconds.
+			v, ok := parseInt(val)
+			if !ok {
+				c.addError("ERR maxage is not an integer or out of range")
+				return
+			}
+			if v <= 0 {
+				c.addError("ERR maxage should be greater than 0")
+				return
+			}
+			maxAge, haveFilterOther = v, true
 		case equalFold(opt, "skipme"):
 			switch {
 			case equalFold(val, "yes"):
@@ -531,6 +544,9 @@ func cmdClientKill(c *Client, args [][]byte) {
 			continue
 		}
 		if user != nil && other.user != user {
+			continue
+		}
+		if maxAge != 0 && (s.now-other.created)/1000 <= maxAge {
 			continue
 		}
 		if other == c && skipMe {
@@ -571,6 +587,8 @@ func cmdClientHelp(c *Client, args [][]byte) {
 		"      Kill connections by type.",
 		"    * USER <username>",
 		"      Kill connections authenticated by <username>.",
+		"    * MAXAGE <maxage>",
+		"      Kill connections older than the specified age.",
 		"    * SKIPME (YES|NO)",
 		"      Skip killing current connection (default: yes).",
 		"LIST [options ...]",

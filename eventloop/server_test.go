@@ -119,3 +119,35 @@ func TestProtoMaxBulkLen(t *testing.T) {
 		t.Fatalf("got %q", got)
 	}
 }
+
+// TestClientKillMaxAge: CLIENT KILL MAXAGE (Redis 7.4) closes only the
+// connections older than the given number of seconds.
+func TestClientKillMaxAge(t *testing.T) {
+	srv := spineltest.Start(t)
+	old := servertest.Dial(t, srv.Addr)
+	if got := string(old.Do("PING")); got != "+PONG\r\n" {
+		t.Fatalf("PING = %q", got)
+	}
+	time.Sleep(2100 * time.Millisecond)
+	young := servertest.Dial(t, srv.Addr)
+	admin := servertest.Dial(t, srv.Addr)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"CLIENT", "KILL", "MAXAGE", "x"}, "-ERR maxage is not an integer or out of range\r\n"},
+		{[]string{"CLIENT", "KILL", "MAXAGE", "0"}, "-ERR maxage should be greater than 0\r\n"},
+		{[]string{"CLIENT", "KILL", "MAXAGE", "1"}, ":1\r\n"}, // old only
+		{[]string{"CLIENT", "KILL", "MAXAGE", "1"}, ":0\r\n"},
+	} {
+		if got := string(admin.Do(tc.args...)); got != tc.want {
+			t.Fatalf("%v = %q, want %q", tc.args, got, tc.want)
+		}
+	}
+	if got := string(young.Do("PING")); got != "+PONG\r\n" {
+		t.Fatalf("young client: PING = %q", got)
+	}
+	if r, err := old.ReadReplyTimeout(5 * time.Second); err == nil || err == servertest.ErrTimeout {
+		t.Fatalf("old client still open: %q, %v", r, err)
+	}
+}
