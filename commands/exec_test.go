@@ -111,13 +111,15 @@ func BenchmarkExecute(b *testing.B) {
 		keys = append(keys, []byte("*3\r\n$3\r\nSET\r\n$9\r\nkey:"+pad(i)+"\r\n$16\r\n0123456789abcdef\r\n"))
 	}
 	gets := make([][]byte, len(keys))
+	incrs := make([][]byte, len(keys))
 	for i := range keys {
 		gets[i] = []byte("*2\r\n$3\r\nGET\r\n$9\r\nkey:" + pad(i) + "\r\n")
+		incrs[i] = []byte("*2\r\n$4\r\nINCR\r\n$9\r\nctr:" + pad(i) + "\r\n")
 	}
 	for _, bc := range []struct {
 		name string
 		in   [][]byte
-	}{{"SET", keys}, {"GET", gets}} {
+	}{{"SET", keys}, {"GET", gets}, {"INCR", incrs}, {"PING", [][]byte{[]byte("*1\r\n$4\r\nPING\r\n")}}} {
 		b.Run(bc.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for i := 0; i < b.N; i++ {
