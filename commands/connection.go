@@ -1,6 +1,8 @@
 package commands
 
 import (
+	"cmp"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -434,13 +436,13 @@ func cmdClientList(c *Client, args [][]byte) {
 func (s *Server) sortedClients() []*Client {
 	list := make([]*Client, 0, len(s.clients))
 	for _, c := range s.clients {
-		list = append(list, c)
-	}
-	for i := 1; i < len(list); i++ {
-		for j := i; j > 0 && list[j].id < list[j-1].id; j-- {
-			list[j], list[j-1] = list[j-1], list[j]
+		// A killed client is gone for Redis at once; its socket closes at
+		// the end of the event.
+		if !c.killed {
+			list = append(list, c)
 		}
 	}
+	slices.SortFunc(list, func(a, b *Client) int { return cmp.Compare(a.id, b.id) })
 	return list
 }
 
@@ -564,6 +566,7 @@ func (s *Server) killClient(self, other *Client) {
 		self.closeAfterReply = true
 		return
 	}
+	other.killed = true
 	other.conn.Close()
 }
 
