@@ -7,6 +7,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // items loads the AOF and returns the elements RPUSHed to "log", in order.
@@ -104,6 +105,11 @@ func TestRewrite(t *testing.T) {
 		a.Flush()
 	}
 	n := 5 + len(snapshot(5))
+	// aof_base_size is taken when the base is installed: let the writer
+	// goroutine put the appends above into the incr file first.
+	for st := a.Stats(); st.Written != st.Appended; st = a.Stats() {
+		time.Sleep(time.Millisecond)
+	}
 	if err := finish(t, rw); err != nil {
 		t.Fatal(err)
 	}
