@@ -502,20 +502,41 @@ func cmdLastsave(c *Client, args [][]byte) { c.addInt(c.srv.lastSave) }
 
 func cmdShutdown(c *Client, args [][]byte) {
 	s := c.srv
+	var nosave, save, now, force, abort bool
 	for _, a := range args[1:] {
 		switch {
-		case equalFold(a, "nosave"), equalFold(a, "save"), equalFold(a, "now"), equalFold(a, "force"):
+		case equalFold(a, "nosave"):
+			nosave = true
+		case equalFold(a, "save"):
+			save = true
+		case equalFold(a, "now"):
+			now = true
+		case equalFold(a, "force"):
+			force = true
 		case equalFold(a, "abort"):
-			if len(args) != 2 {
-				c.addError(ErrSyntax)
-				return
-			}
-			c.addError("ERR No shutdown in progress.")
-			return
+			abort = true
 		default:
 			c.addError(ErrSyntax)
 			return
 		}
+	}
+	if (abort && (nosave || save || now || force)) || (nosave && save) {
+		c.addError(ErrSyntax)
+		return
+	}
+	if abort {
+		c.addError("ERR No shutdown in progress.")
+		return
+	}
+	if !now && c.denyBlocking {
+		c.addError("ERR SHUTDOWN without NOW or ABORT isn't allowed for DENY BLOCKING client")
+		return
+	}
+	// While a script runs too long only SHUTDOWN NOSAVE may stop the
+	// server (SHUTDOWN itself is allow-busy so that it gets here).
+	if !nosave && s.scriptBusy() {
+		c.addError(s.busyError())
+		return
 	}
 	s.log.Info("User requested shutdown...")
 	s.shutdownAsap = true

@@ -2,20 +2,22 @@ package commands
 
 import "strings"
 
-// infoScriptMemory writes INFO memory's scripting fields.
+// infoScriptMemory writes INFO memory's scripting fields, as Redis 7.0:
+// the EVAL interpreter and cache, the functions interpreter and libraries,
+// and their totals.
 func (s *Server) infoScriptMemory(b *strings.Builder) {
-	lua, scripts, cached, functions, libraries := s.scriptingStats()
-	field(b, "used_memory_lua", lua)
-	field(b, "used_memory_vm_eval", lua)
-	field(b, "used_memory_lua_human", humanBytes(lua))
-	field(b, "used_memory_scripts_eval", scripts)
-	field(b, "number_of_cached_scripts", cached)
-	field(b, "number_of_functions", functions)
-	field(b, "number_of_libraries", libraries)
-	field(b, "used_memory_vm_functions", 0)
-	field(b, "used_memory_vm_total", lua)
-	field(b, "used_memory_vm_total_human", humanBytes(lua))
-	field(b, "used_memory_functions", 0)
-	field(b, "used_memory_scripts", scripts)
-	field(b, "used_memory_scripts_human", humanBytes(scripts))
+	st := s.scriptingStats()
+	field(b, "used_memory_lua", st.vmEval)
+	field(b, "used_memory_vm_eval", st.vmEval)
+	field(b, "used_memory_lua_human", humanBytes(st.vmEval))
+	field(b, "used_memory_scripts_eval", st.scriptsEval)
+	field(b, "number_of_cached_scripts", st.cached)
+	field(b, "number_of_functions", st.nfunctions)
+	field(b, "number_of_libraries", st.nlibs)
+	field(b, "used_memory_vm_functions", st.vmFunctions)
+	field(b, "used_memory_vm_total", st.vmEval+st.vmFunctions)
+	field(b, "used_memory_vm_total_human", humanBytes(st.vmEval+st.vmFunctions))
+	field(b, "used_memory_functions", st.functions)
+	field(b, "used_memory_scripts", st.scriptsEval+st.functions)
+	field(b, "used_memory_scripts_human", humanBytes(st.scriptsEval+st.functions))
 }

@@ -81,10 +81,11 @@ func cmdMemoryStats(c *Client, args [][]byte) {
 	c.addInt(0)
 	kv("aof.buffer")
 	c.addInt(0)
+	st := s.scriptingStats()
 	kv("lua.caches")
-	c.addInt(0)
+	c.addInt(st.scriptsEval)
 	kv("functions.caches")
-	c.addInt(0)
+	c.addInt(st.functions)
 	for _, d := range dbs {
 		kv(fmt.Sprintf("db.%d", d.id))
 		c.addMapLen(2)

@@ -94,11 +94,21 @@ func cmdExec(c *Client, args [][]byte) {
 	}
 	queue := c.multiQueue
 	s.unwatchAll(c)
+	c.addArrayLen(len(queue))
+	s.runExecQueue(c, queue)
+}
+
+// runExecQueue runs a transaction's queued commands. If a script among them
+// runs past busy-reply-threshold, the executor goes back to the event loop
+// as for a script outside a transaction: the rest of the queue is kept by
+// the script engine and runs when the script ends (resumeExec), before
+// anything else, so the transaction stays atomic and its writes stay one
+// unit.
+func (s *Server) runExecQueue(c *Client, queue []queuedCommand) {
 	c.denyBlocking = true
 	c.inExec = true
 	s.execDepth++
-	c.addArrayLen(len(queue))
-	for _, q := range queue {
+	for i, q := range queue {
 		c.argv = q.argv
 		c.cmd = q.cmd
 		c.replyErr = false
@@ -107,6 +117,11 @@ func cmdExec(c *Client, args [][]byte) {
 			continue
 		}
 		s.call(c, q.cmd, q.argv)
+		if s.scriptBusy() {
+			s.execDepth--
+			s.suspendExec(c, queue[i+1:])
+			return
+		}
 	}
 	s.execDepth--
 	c.inExec = false

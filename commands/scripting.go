@@ -43,8 +43,14 @@ import (
 // 6) When a busy script ends, its reply goes to the caller (markPending),
 //    its writes are propagated as one unit, blocked clients its writes made
 //    ready are served, and the caller's input is read again.
-// A run that must end before the executor moves on (a script inside EXEC,
-// AOF loading) never goes busy: the executor waits for it to finish.
+// 7) A script inside EXEC goes busy the same way: the rest of the
+//    transaction waits in the engine (suspendExec) and runs when the script
+//    ends, before anything else, its writes joining the same unit.
+// 8) While a script is busy the cron leaves the dataset alone (no active
+//    expiry, eviction or automatic AOF rewrite), as Redis's
+//    whileBlockedCron; a shutdown cancels the script (stopScripts).
+// A run that must end before the executor moves on (AOF loading, the
+// server's own clients) never goes busy: the executor waits for it.
 // ---------------------------------------------------------------------------
 
 var scriptingCommands = []cmdDef{
@@ -133,6 +139,11 @@ type scriptEngine struct {
 	jobs     chan *scriptRun
 	busyQ    chan *scriptRun // busy: the request the forwarder passed on
 	timer    *time.Timer
+
+	// A transaction whose script went busy: the commands queued after it,
+	// run when the script ends (resumeExec).
+	execSuspended bool
+	execRest      []queuedCommand
 }
 
 // evalScript is a cached EVAL script.
@@ -203,6 +214,11 @@ func (s *Server) scripting() *scriptEngine {
 		s.scripts = e
 	}
 	return s.scripts
+}
+
+// fromScript reports whether c is the client redis.call runs commands as.
+func (c *Client) fromScript() bool {
+	return c.srv.scripts != nil && c == c.srv.scripts.client
 }
 
 // scriptConn is the script client's connection: replies stay in its buffer.
@@ -307,7 +323,7 @@ func (e *scriptEngine) createScript(body []byte) (*evalScript, string) {
 	sc := &evalScript{body: string(body), sha: sha, flags: flags, fn: vm.L.NewFunctionFromProto(proto)}
 	e.scripts[sha] = sc
 	e.byBody[sc.body] = sc
-	e.scriptsMem += int64(len(sc.body)+len(sha)) + 200
+	e.scriptsMem += int64(len(sc.body)+len(sha)) + 64
 	vm.memory += int64(len(sc.body)) * 4
 	return sc, ""
 }
@@ -502,7 +518,11 @@ func (e *scriptEngine) execute(run *scriptRun) {
 	}
 	var timeout <-chan time.Time
 	threshold := s.cfg.BusyReplyThreshold
-	if threshold > 0 && s.execDepth == 0 && !s.loading && s.Hooks.Post != nil && !run.caller.isInternal() {
+	// A script may go busy at the top level or inside a client's EXEC (the
+	// rest of the transaction then waits for it, see runExecQueue); never
+	// while loading or for the server's own clients.
+	topLevel := s.execDepth == 0 || (s.execDepth == 1 && run.caller.inExec)
+	if threshold > 0 && topLevel && !s.loading && s.Hooks.Post != nil && !run.caller.isInternal() {
 		if e.timer == nil {
 			e.timer = time.NewTimer(time.Duration(threshold) * time.Millisecond)
 		} else {
@@ -775,6 +795,16 @@ func (e *scriptEngine) finish(run *scriptRun) {
 		}
 		return
 	}
+	if s.shutdownAsap {
+		// Stopped by shutdown (stopScripts): as in Redis, the caller gets
+		// no reply and the script's writes die with the server (the AOF
+		// is closed already).
+		clear(run.ops)
+		run.ops = run.ops[:0]
+		run.ready = run.ready[:0]
+		e.execSuspended, e.execRest = false, nil
+		return
+	}
 	if !c.replyOff {
 		c.out = append(c.out, run.out...)
 	}
@@ -786,6 +816,13 @@ func (e *scriptEngine) finish(run *scriptRun) {
 	run.ops = run.ops[:0]
 	s.readyKeys = append(s.readyKeys, run.ready...)
 	run.ready = run.ready[:0]
+	if e.execSuspended {
+		// The script was part of c's transaction: the rest of it runs now,
+		// and its writes join the same unit. It may go busy again.
+		if e.resumeExec(c); s.scriptBusy() {
+			return
+		}
+	}
 	written := s.prop.offset
 	s.afterCommand()
 	if s.prop.offset > written {
@@ -831,6 +868,13 @@ func (s *Server) scriptKill(c *Client, eval bool) {
 	for s.scripts.run == run {
 		select {
 		case r := <-s.scripts.busyQ:
+			if r.op == opDone && s.scripts.execSuspended {
+				// The rest of the caller's transaction must not run inside
+				// this command: the drainBusy the forwarder posted ends it.
+				s.scripts.busyQ <- r
+				c.addOK()
+				return
+			}
 			s.scripts.handleBusy(r)
 		case <-deadline.C:
 			c.addOK()
@@ -838,6 +882,43 @@ func (s *Server) scriptKill(c *Client, eval bool) {
 		}
 	}
 	c.addOK()
+}
+
+// suspendExec keeps the rest of c's transaction while the script it ran
+// is busy (runExecQueue). The client stays in its EXEC (inExec,
+// denyBlocking) but leaves MULTI state, so that freeing it meanwhile
+// discards nothing the resumption needs.
+func (s *Server) suspendExec(c *Client, rest []queuedCommand) {
+	e := s.scripts
+	e.execSuspended = true
+	e.execRest = append(e.execRest[:0], rest...)
+	s.discardTransaction(c)
+}
+
+// resumeExec runs the rest of a transaction whose script went busy, once
+// the script has ended.
+func (e *scriptEngine) resumeExec(c *Client) {
+	s := e.srv
+	rest := e.execRest
+	e.execSuspended = false
+	e.execRest = nil
+	s.lastMono = monotonic()
+	s.runExecQueue(c, rest)
+}
+
+// stopScripts ends a script still running when the server shuts down
+// (SHUTDOWN NOSAVE during an unkillable script, SIGTERM): its VM is
+// cancelled so that its goroutine stops instead of spinning on in a process
+// that embeds the server. The writes it held back are dropped, as Redis
+// exits without propagating them.
+func (s *Server) stopScripts() {
+	if s.scripts == nil || s.scripts.run == nil {
+		return
+	}
+	run := s.scripts.run
+	run.killed = true
+	run.vm.cancel()
+	s.log.Warn("Stopping the running script on shutdown", "script", run.name)
 }
 
 // ---------------------------------------------------------------------------
@@ -916,19 +997,53 @@ func cmdScriptHelp(c *Client, args [][]byte) {
 // INFO
 // ---------------------------------------------------------------------------
 
-// scriptingStats reports the scripting engine's memory and counts for INFO
-// memory: Lua VM bytes, cached script bytes, cached scripts, functions and
-// libraries. The VM sizes are estimates: gopher-lua does not count its
-// memory; an idle interpreter is reported as 32 KB, as Redis's is about.
-func (s *Server) scriptingStats() (lua, scripts, cached, functions, libraries int64) {
-	lua = 32 << 10
+// scriptStats is what INFO memory (and MEMORY STATS) report of scripting.
+type scriptStats struct {
+	vmEval, vmFunctions int64 // the two Lua VMs' sizes
+	scriptsEval         int64 // the EVAL script cache (used_memory_scripts_eval)
+	functions           int64 // the function libraries' overhead (used_memory_functions)
+	cached              int64 // cached EVAL scripts
+	nfunctions, nlibs   int64
+}
+
+// Estimates of what Redis reports (functions.c): the function libraries'
+// bookkeeping with none loaded, and per library and function on top of
+// their code and names.
+const (
+	functionsBaseMem = 200
+	libraryMem       = 120
+	functionMem      = 100
+	idleVMMem        = 32 << 10 // an idle interpreter, as Redis's is about
+)
+
+// scriptingStats reports the scripting engine's memory and counts. The VM
+// sizes are estimates: gopher-lua does not count its memory; an interpreter
+// not created yet is reported at its idle size, as Redis creates both at
+// start-up.
+func (s *Server) scriptingStats() scriptStats {
+	st := scriptStats{vmEval: idleVMMem, vmFunctions: idleVMMem, functions: functionsBaseMem}
 	e := s.scripts
 	if e == nil {
-		return lua, 0, 0, 0, 0
+		return st
 	}
 	if e.evalVM != nil {
-		lua = e.evalVM.memory
+		st.vmEval = e.evalVM.memory
 	}
+	if e.fnVM != nil {
+		st.vmFunctions = e.fnVM.memory
+	}
+	st.scriptsEval = e.scriptsMem
+	st.cached = int64(len(e.scripts))
 	fs := e.functions()
-	return lua, e.scriptsMem, int64(len(e.scripts)), int64(len(fs.funcs)), int64(len(fs.libs))
+	st.nfunctions, st.nlibs = int64(len(fs.funcs)), int64(len(fs.libs))
+	for _, lib := range fs.libs {
+		st.functions += libraryMem + int64(len(lib.name)+len(lib.code))
+		for _, f := range lib.funcs {
+			st.functions += functionMem + int64(len(f.name))
+			if f.desc != nil {
+				st.functions += int64(len(*f.desc))
+			}
+		}
+	}
+	return st
 }

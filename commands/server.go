@@ -474,6 +474,15 @@ func (s *Server) call(c *Client, cmd *Spec, argv [][]byte) {
 // statistics samples.
 func (s *Server) Cron() {
 	s.updateTime(time.Now())
+	if s.scriptBusy() {
+		// As Redis's whileBlockedCron: while a script runs past
+		// busy-reply-threshold nothing may change the dataset under it
+		// (active expiry, eviction, client eviction) or snapshot it half
+		// done (an automatic AOF rewrite would hold the script's first
+		// writes and get them again when it ends).
+		s.sampleStats()
+		return
+	}
 	s.activeExpireCycle()
 	s.clientsCron()
 	s.clientsMemory = 0
@@ -544,6 +553,7 @@ func (s *Server) ShutdownRequested() bool { return s.shutdownAsap }
 // executor: persistence is flushed and synced.
 func (s *Server) PrepareShutdown() {
 	s.shutdownAsap = true
+	s.stopScripts()
 	if err := s.CloseAOF(); err != nil {
 		s.log.Error("Error closing the AOF on shutdown", "err", err)
 	}
