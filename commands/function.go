@@ -194,7 +194,7 @@ func (e *scriptEngine) runLibrary(name, code, body string, timeout bool) (*libra
 		L.SetContext(vm.ctx)
 	}()
 	L.Push(L.NewFunctionFromProto(proto))
-	if err := L.PCall(0, 0, nil); err != nil {
+	if err := L.PCall(0, 0, vm.pcallh); err != nil {
 		var obj lua.LValue = lua.LString(err.Error())
 		if ae, ok := err.(*lua.ApiError); ok && ae.Object != nil {
 			obj = ae.Object
@@ -203,7 +203,7 @@ func (e *scriptEngine) runLibrary(name, code, body string, timeout bool) (*libra
 		if L.Context().Err() != nil {
 			what = "ERR FUNCTION LOAD timeout"
 		} else if s, ok := luaStringOf(obj); ok {
-			what = "ERR " + luaRuntimeMessage(s)
+			what = "ERR " + s
 		} else if t, ok := obj.(*lua.LTable); ok {
 			what, _ = luaStringOf(t.RawGetString("err"))
 		}

@@ -13,11 +13,11 @@ import (
 // ---------------------------------------------------------------------------
 
 // bitArg is barg(): the low 32 bits of n + 2^52 + 2^51.
-func bitArg(L *lua.LState, n int, fname string) uint32 {
+func bitArg(L *lua.LState, n int) uint32 {
 	f, ok := luaToNumberValue(L.Get(n))
 	b := uint32(math.Float64bits(f + 6755399441055744.0))
 	if b == 0 && !ok {
-		luaArgError(L, n, fname, "number expected, got "+luaTypeName(L, n))
+		luaArgError(L, n, "number expected, got "+luaTypeName(L, n))
 	}
 	return b
 }
@@ -31,13 +31,13 @@ func (vm *luaVM) bitLib() *lua.LTable {
 	L := vm.L
 	t := L.NewTable()
 	set := func(name string, fn lua.LGFunction) { t.RawSetString(name, L.NewFunction(fn)) }
-	set("tobit", func(L *lua.LState) int { return bitRet(L, bitArg(L, 1, "tobit")) })
-	set("bnot", func(L *lua.LState) int { return bitRet(L, ^bitArg(L, 1, "bnot")) })
+	set("tobit", func(L *lua.LState) int { return bitRet(L, bitArg(L, 1)) })
+	set("bnot", func(L *lua.LState) int { return bitRet(L, ^bitArg(L, 1)) })
 	fold := func(name string, op func(a, b uint32) uint32) {
 		set(name, func(L *lua.LState) int {
-			b := bitArg(L, 1, name)
+			b := bitArg(L, 1)
 			for i := 2; i <= L.GetTop(); i++ {
-				b = op(b, bitArg(L, i, name))
+				b = op(b, bitArg(L, i))
 			}
 			return bitRet(L, b)
 		})
@@ -47,8 +47,8 @@ func (vm *luaVM) bitLib() *lua.LTable {
 	fold("bxor", func(a, b uint32) uint32 { return a ^ b })
 	shift := func(name string, op func(b, n uint32) uint32) {
 		set(name, func(L *lua.LState) int {
-			b := bitArg(L, 1, name)
-			n := bitArg(L, 2, name) & 31
+			b := bitArg(L, 1)
+			n := bitArg(L, 2) & 31
 			return bitRet(L, op(b, n))
 		})
 	}
@@ -58,14 +58,14 @@ func (vm *luaVM) bitLib() *lua.LTable {
 	shift("rol", func(b, n uint32) uint32 { return b<<n | b>>(32-n) })
 	shift("ror", func(b, n uint32) uint32 { return b>>n | b<<(32-n) })
 	set("bswap", func(L *lua.LState) int {
-		b := bitArg(L, 1, "bswap")
+		b := bitArg(L, 1)
 		return bitRet(L, b>>24|(b>>8)&0xff00|(b&0xff00)<<8|b<<24)
 	})
 	set("tohex", func(L *lua.LState) int {
-		b := bitArg(L, 1, "tohex")
+		b := bitArg(L, 1)
 		n := int32(8)
 		if L.GetTop() >= 2 {
-			n = int32(bitArg(L, 2, "tohex"))
+			n = int32(bitArg(L, 2))
 		}
 		digits := "0123456789abcdef"
 		if n < 0 {

@@ -29,6 +29,10 @@ type cjsonConfig struct {
 	keepBuffer     bool
 }
 
+// nullPointer marks a userdata that stands for a C NULL light userdata
+// (cjson.null): tostring shows it as "userdata: (nil)", as glibc's %p does.
+type nullPointer struct{}
+
 func defaultCjsonConfig() *cjsonConfig {
 	return &cjsonConfig{sparseRatio: 2, sparseSafe: 10, encodeMaxDepth: 1000, decodeMaxDepth: 1000,
 		precision: 14, invalidDecode: true, keepBuffer: true}
@@ -37,6 +41,7 @@ func defaultCjsonConfig() *cjsonConfig {
 func (vm *luaVM) cjsonLib() *lua.LTable {
 	if vm.cjsonNull == nil {
 		vm.cjsonNull = vm.L.NewUserData()
+		vm.cjsonNull.Value = nullPointer{}
 	}
 	return vm.newCjson(defaultCjsonConfig())
 }
@@ -47,7 +52,7 @@ func (vm *luaVM) newCjson(cfg *cjsonConfig) *lua.LTable {
 	set := func(name string, fn lua.LGFunction) { t.RawSetString(name, L.NewFunction(fn)) }
 	set("encode", func(L *lua.LState) int {
 		if L.GetTop() != 1 {
-			luaArgError(L, 1, "encode", "expected 1 argument")
+			luaArgError(L, 1, "expected 1 argument")
 		}
 		enc := cjsonEncoder{L: L, cfg: cfg, null: vm.cjsonNull, vm: vm}
 		enc.value(L.Get(1), 0)
@@ -56,25 +61,25 @@ func (vm *luaVM) newCjson(cfg *cjsonConfig) *lua.LTable {
 	})
 	set("decode", func(L *lua.LState) int {
 		if L.GetTop() != 1 {
-			luaArgError(L, 1, "decode", "expected 1 argument")
+			luaArgError(L, 1, "expected 1 argument")
 		}
-		s := luaCheckString(L, 1, "decode")
+		s := luaCheckString(L, 1)
 		dec := cjsonDecoder{L: L, cfg: cfg, null: vm.cjsonNull, s: s}
 		L.Push(dec.decode())
 		return 1
 	})
 	set("encode_sparse_array", func(L *lua.LState) int {
 		if L.GetTop() > 3 {
-			luaArgError(L, 4, "encode_sparse_array", "found too many arguments")
+			luaArgError(L, 4, "found too many arguments")
 		}
 		if L.GetTop() >= 1 && L.Get(1) != lua.LNil {
-			cfg.sparseConvert = cjsonBool(L, 1, "encode_sparse_array")
+			cfg.sparseConvert = cjsonBool(L, 1)
 		}
 		if L.GetTop() >= 2 && L.Get(2) != lua.LNil {
-			cfg.sparseRatio = cjsonInt(L, 2, 0, math.MaxInt32, "encode_sparse_array")
+			cfg.sparseRatio = cjsonInt(L, 2, 0, math.MaxInt32)
 		}
 		if L.GetTop() >= 3 && L.Get(3) != lua.LNil {
-			cfg.sparseSafe = cjsonInt(L, 3, 0, math.MaxInt32, "encode_sparse_array")
+			cfg.sparseSafe = cjsonInt(L, 3, 0, math.MaxInt32)
 		}
 		L.Push(lua.LBool(cfg.sparseConvert))
 		L.Push(lua.LNumber(cfg.sparseRatio))
@@ -84,10 +89,10 @@ func (vm *luaVM) newCjson(cfg *cjsonConfig) *lua.LTable {
 	intOpt := func(name string, field *int, min, max int) {
 		set(name, func(L *lua.LState) int {
 			if L.GetTop() > 1 {
-				luaArgError(L, 2, name, "found too many arguments")
+				luaArgError(L, 2, "found too many arguments")
 			}
 			if L.GetTop() == 1 && L.Get(1) != lua.LNil {
-				*field = cjsonInt(L, 1, min, max, name)
+				*field = cjsonInt(L, 1, min, max)
 			}
 			L.Push(lua.LNumber(*field))
 			return 1
@@ -98,7 +103,7 @@ func (vm *luaVM) newCjson(cfg *cjsonConfig) *lua.LTable {
 	intOpt("encode_number_precision", &cfg.precision, 1, 14)
 	set("encode_keep_buffer", func(L *lua.LState) int {
 		if L.GetTop() == 1 && L.Get(1) != lua.LNil {
-			cfg.keepBuffer = cjsonBool(L, 1, "encode_keep_buffer")
+			cfg.keepBuffer = cjsonBool(L, 1)
 		}
 		L.Push(lua.LBool(cfg.keepBuffer))
 		return 1
@@ -107,7 +112,7 @@ func (vm *luaVM) newCjson(cfg *cjsonConfig) *lua.LTable {
 		if L.GetTop() == 1 && L.Get(1) != lua.LNil {
 			if s, ok := L.Get(1).(lua.LString); ok && s == "null" {
 				cfg.invalidEncode = 2
-			} else if cjsonBool(L, 1, "encode_invalid_numbers") {
+			} else if cjsonBool(L, 1) {
 				cfg.invalidEncode = 1
 			} else {
 				cfg.invalidEncode = 0
@@ -123,7 +128,7 @@ func (vm *luaVM) newCjson(cfg *cjsonConfig) *lua.LTable {
 	})
 	set("decode_invalid_numbers", func(L *lua.LState) int {
 		if L.GetTop() == 1 && L.Get(1) != lua.LNil {
-			cfg.invalidDecode = cjsonBool(L, 1, "decode_invalid_numbers")
+			cfg.invalidDecode = cjsonBool(L, 1)
 		}
 		L.Push(lua.LBool(cfg.invalidDecode))
 		return 1
@@ -140,7 +145,7 @@ func (vm *luaVM) newCjson(cfg *cjsonConfig) *lua.LTable {
 
 // cjsonBool reads a boolean option ("on"/"off" are accepted as in
 // lua-cjson's json_enum_option).
-func cjsonBool(L *lua.LState, n int, fname string) bool {
+func cjsonBool(L *lua.LState, n int) bool {
 	switch v := L.Get(n).(type) {
 	case lua.LBool:
 		return bool(v)
@@ -151,16 +156,16 @@ func cjsonBool(L *lua.LState, n int, fname string) bool {
 		case "off":
 			return false
 		}
-		luaArgError(L, n, fname, "invalid option '"+string(v)+"'")
+		luaArgError(L, n, "invalid option '"+string(v)+"'")
 	}
-	luaArgError(L, n, fname, "boolean expected, got "+luaTypeName(L, n))
+	luaArgError(L, n, "boolean expected, got "+luaTypeName(L, n))
 	return false
 }
 
-func cjsonInt(L *lua.LState, n, min, max int, fname string) int {
-	v := int(luaCheckNumber(L, n, fname))
+func cjsonInt(L *lua.LState, n, min, max int) int {
+	v := int(luaCheckNumber(L, n))
 	if v < min || v > max {
-		luaArgError(L, n, fname, "expected integer between "+strconv.Itoa(min)+" and "+strconv.Itoa(max))
+		luaArgError(L, n, "expected integer between "+strconv.Itoa(min)+" and "+strconv.Itoa(max))
 	}
 	return v
 }

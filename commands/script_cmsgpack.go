@@ -24,7 +24,7 @@ func (vm *luaVM) cmsgpackLib() *lua.LTable {
 	t.RawSetString("pack", L.NewFunction(func(L *lua.LState) int {
 		n := L.GetTop()
 		if n == 0 {
-			luaArgError(L, 0, "pack", "MessagePack pack needs input.")
+			luaArgError(L, 0, "MessagePack pack needs input.")
 		}
 		var b []byte
 		for i := 1; i <= n; i++ {
@@ -33,21 +33,21 @@ func (vm *luaVM) cmsgpackLib() *lua.LTable {
 		L.Push(lua.LString(b))
 		return 1
 	}))
-	t.RawSetString("unpack", L.NewFunction(func(L *lua.LState) int { return mpUnpack(L, 0, 0, "unpack") }))
+	t.RawSetString("unpack", L.NewFunction(func(L *lua.LState) int { return mpUnpack(L, 0, 0) }))
 	t.RawSetString("unpack_one", L.NewFunction(func(L *lua.LState) int {
 		off := 0
 		if L.GetTop() >= 2 && L.Get(2) != lua.LNil {
-			off = int(luaCheckNumber(L, 2, "unpack_one"))
+			off = int(luaCheckNumber(L, 2))
 		}
-		return mpUnpack(L, 1, off, "unpack_one")
+		return mpUnpack(L, 1, off)
 	}))
 	t.RawSetString("unpack_limit", L.NewFunction(func(L *lua.LState) int {
-		limit := int(luaCheckNumber(L, 2, "unpack_limit"))
+		limit := int(luaCheckNumber(L, 2))
 		off := 0
 		if L.GetTop() >= 3 && L.Get(3) != lua.LNil {
-			off = int(luaCheckNumber(L, 3, "unpack_limit"))
+			off = int(luaCheckNumber(L, 3))
 		}
-		return mpUnpack(L, limit, off, "unpack_limit")
+		return mpUnpack(L, limit, off)
 	}))
 	t.RawSetString("_NAME", lua.LString("cmsgpack"))
 	t.RawSetString("_VERSION", lua.LString("lua-cmsgpack 0.4.0"))
@@ -190,8 +190,8 @@ func mpEncodeInt(b []byte, n int64) []byte {
 }
 
 // mpUnpack is mp_unpack_full.
-func mpUnpack(L *lua.LState, limit, offset int, fname string) int {
-	s := luaCheckString(L, 1, fname)
+func mpUnpack(L *lua.LState, limit, offset int) int {
+	s := luaCheckString(L, 1)
 	decodeAll := limit == 0 && offset == 0
 	if offset < 0 || limit < 0 {
 		L.RaiseError("Invalid request to unpack with offset of %d and limit of %d.", offset, len(s))
@@ -317,7 +317,8 @@ func (d *mpDecoder) decode() lua.LValue {
 		if !d.need(9) {
 			return lua.LNil
 		}
-		v := binary.BigEndian.Uint64(d.b[1:])
+		// Redis's cmsgpack pushes uint 64 as a signed lua_Integer.
+		v := int64(binary.BigEndian.Uint64(d.b[1:]))
 		d.b = d.b[9:]
 		return lua.LNumber(v)
 	case 0xd0:
@@ -348,17 +349,19 @@ func (d *mpDecoder) decode() lua.LValue {
 		v := int64(binary.BigEndian.Uint64(d.b[1:]))
 		d.b = d.b[9:]
 		return lua.LNumber(v)
-	case 0xc4, 0xd9:
+	case 0xd9:
+		// Redis's cmsgpack knows str 8/16/32 but not the bin types
+		// (0xc4-0xc6): those are a bad format.
 		if !d.need(2) {
 			return lua.LNil
 		}
 		return d.bytes(2, int(d.b[1]))
-	case 0xc5, 0xda:
+	case 0xda:
 		if !d.need(3) {
 			return lua.LNil
 		}
 		return d.bytes(3, int(binary.BigEndian.Uint16(d.b[1:])))
-	case 0xc6, 0xdb:
+	case 0xdb:
 		if !d.need(5) {
 			return lua.LNil
 		}

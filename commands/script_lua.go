@@ -33,7 +33,8 @@ const (
 	evalChunkName     = "user_script"
 	functionChunkName = "user_function"
 	errReadonlyTable  = "Attempt to modify a readonly table"
-	luaMaxNesting     = 1000 // deepest reply table converted, as Lua's C stack limit
+	luaMaxCStack      = 8000 // LUAI_MAXCSTACK: the Lua stack slots converting a reply may use
+	luaMaxCalls       = 5000 // nested Lua calls; Lua 5.1's LUAI_MAXCALLS is 20000: see NewState
 )
 
 // luaVM is one Lua interpreter: EVAL's, or the one FUNCTION libraries live
@@ -49,7 +50,8 @@ type luaVM struct {
 	gmeta     *lua.LTable // gproxy's metatable: __index is switched during FUNCTION LOAD
 	libAPI    *lua.LTable // functions VM: the globals FUNCTION LOAD code sees
 	proxies   map[*lua.LTable]*lua.LTable
-	errh      *lua.LFunction
+	errh      *lua.LFunction // the script's error handler (Redis's __redis__err__handler)
+	pcallh    *lua.LFunction // rewrites VM errors in Lua 5.1's words, for pcall
 	cjsonNull *lua.LUserData
 
 	// EVAL's KEYS and ARGV, refilled for each run.
@@ -62,6 +64,7 @@ type luaVM struct {
 	chunkSources map[string]string // loadstring chunks: message name -> source
 
 	run     *scriptRun // the run in progress
+	nCcalls int        // nested C calls (pcall, xpcall), as Lua 5.1's L->nCcalls
 	loading *library   // FUNCTION LOAD in progress: register_function adds here
 	memory  int64      // rough size of what the VM holds, for INFO
 }
@@ -69,8 +72,15 @@ type luaVM struct {
 // newLuaVM builds an interpreter with Redis's sandbox.
 func newLuaVM(eng *scriptEngine, functions bool) *luaVM {
 	L := lua.NewState(lua.Options{
-		SkipOpenLibs:    true,
-		CallStackSize:   200,
+		SkipOpenLibs: true,
+		// Lua 5.1 allows 20000 nested calls (LUAI_MAXCALLS); Spinel allows
+		// 5000. On overflow gopher-lua builds a traceback in time quadratic
+		// in the depth (GetStack walks from the top for every level): at
+		// 20000 that blocked the server for 2 s, at 5000 it is 0.1 s.
+		// gopher-lua's growing call stack breaks when it overflows, so the
+		// interpreter has a fixed one (400 KB); coroutines get growing ones
+		// (see coroutineLib51).
+		CallStackSize:   luaMaxCalls,
 		RegistrySize:    1024,
 		RegistryMaxSize: 1024 * 1024,
 	})
@@ -89,13 +99,14 @@ func newLuaVM(eng *scriptEngine, functions bool) *luaVM {
 	g.RawSetString("table", vm.tableLib(orig.RawGetString("table").(*lua.LTable)))
 	g.RawSetString("string", vm.stringLib(orig.RawGetString("string").(*lua.LTable)))
 	g.RawSetString("math", vm.mathLib(orig.RawGetString("math").(*lua.LTable)))
-	g.RawSetString("coroutine", orig.RawGetString("coroutine"))
+	g.RawSetString("coroutine", vm.coroutineLib51(orig.RawGetString("coroutine").(*lua.LTable)))
 	g.RawSetString("cjson", vm.cjsonLib())
 	g.RawSetString("cmsgpack", vm.cmsgpackLib())
 	g.RawSetString("bit", vm.bitLib())
 	g.RawSetString("struct", vm.structLib())
 	g.RawSetString("redis", vm.redisLib(false))
 	vm.errh = L.NewFunction(vm.errorHandler)
+	vm.pcallh = L.NewFunction(luaPcallHandler)
 	if !functions {
 		// eval.c: the global error handler and the sort helper are visible
 		// globals of the EVAL interpreter.
@@ -202,14 +213,29 @@ func (vm *luaVM) real(t *lua.LTable) *lua.LTable {
 // compile parses src as a chunk named name, giving Lua 5.1's message
 // ("user_script:1: unexpected symbol near '<eof>'") on a syntax error.
 func compileLua(src, name string) (*lua.FunctionProto, string) {
+	return compileLuaAt(src, name, 0)
+}
+
+// compileLuaAt is compileLua for a chunk compiled nCalls C calls deep
+// (loadstring inside a script), which bounds its nesting.
+func compileLuaAt(src, name string, nCalls int) (*lua.FunctionProto, string) {
+	// Lua 5.1's own grammar first: its messages, and it refuses what
+	// gopher-lua accepts beyond Lua 5.1.
+	msg, src := luaCheckSyntax(src, name, nCalls)
+	if msg != "" {
+		return nil, msg
+	}
 	chunk, err := parse.Parse(strings.NewReader(src), name)
 	if err != nil {
 		return nil, luaSyntaxError(err, src, name)
 	}
+	luaTransformConcat(chunk)
 	proto, err := lua.Compile(chunk, name)
 	if err != nil {
 		return nil, name + ": " + err.Error()
 	}
+	luaFixLocals(chunk, name, proto)
+	luaPatchConcat(proto)
 	// A main chunk has no implicit 'arg' table in Lua 5.1 (Redis scripts
 	// get "nonexistent global variable 'arg'"); gopher-lua would build one
 	// on every call.
@@ -276,7 +302,7 @@ func (vm *luaVM) errorHandler(L *lua.LState) int {
 		errv = luaErrorTable(L, "Script killed by user with SCRIPT KILL...")
 	}
 	if msg, ok := errv.(lua.LString); ok {
-		errv = lua.LString(luaRuntimeMessage(string(msg)))
+		errv = lua.LString(luaVMError(L, 1, string(msg)))
 	}
 	tbl, ok := errv.(*lua.LTable)
 	if !ok {
@@ -370,6 +396,7 @@ func luaErrorTable(L *lua.LState, msg string) *lua.LTable {
 func (vm *luaVM) call(run *scriptRun) {
 	L := vm.L
 	vm.run = run
+	vm.nCcalls = 1 // Redis's lua_pcall of the script
 	defer func() { vm.run = nil }()
 	L.Push(run.fn)
 	nargs := 0
@@ -390,7 +417,7 @@ func (vm *luaVM) call(run *scriptRun) {
 	}
 	v := L.Get(-1)
 	L.Pop(1)
-	run.out = vm.appendReply(run.out, v, run, 0)
+	run.out = vm.appendReply(run.out, v, run, luaReplyStackBase)
 }
 
 // replyScriptError writes the reply to a script that raised an error, as
@@ -398,6 +425,11 @@ func (vm *luaVM) call(run *scriptRun) {
 func (vm *luaVM) replyScriptError(run *scriptRun, obj lua.LValue) {
 	var msg string
 	noStats := false
+	if s, ok := obj.(lua.LString); ok && strings.HasSuffix(string(s), ": stack overflow") {
+		// The error handler could not run on a full stack; Lua 5.1 has
+		// room for it. Build what it would have returned.
+		obj = luaOverflowTable(vm.L, string(s))
+	}
 	tbl, ok := obj.(*lua.LTable)
 	if !ok {
 		msg = "ERR Error running script " + run.name + ", " + truncateRunes(luaToString(obj), 100)
@@ -418,6 +450,21 @@ func (vm *luaVM) replyScriptError(run *scriptRun, obj lua.LValue) {
 	}
 	run.out = appendScriptError(run.out, msg)
 	run.outErr, run.outErrNoStats = sanitizeError(msg), noStats
+}
+
+// luaOverflowTable is the error handler's table for "chunk:line: stack
+// overflow": the error names the position the message gives.
+func luaOverflowTable(L *lua.LState, msg string) *lua.LTable {
+	t := L.CreateTable(0, 3)
+	t.RawSetString("err", lua.LString("ERR "+msg))
+	rest := strings.TrimSuffix(msg, ": stack overflow")
+	if i := strings.LastIndexByte(rest, ':'); i > 0 {
+		if line, err := strconv.Atoi(rest[i+1:]); err == nil {
+			t.RawSetString("source", lua.LString(luaSourceName(rest[:i])))
+			t.RawSetString("line", lua.LNumber(line))
+		}
+	}
+	return t
 }
 
 // appendScriptError writes msg as an error reply, as addReplyErrorFormat
@@ -462,9 +509,18 @@ func luaStringOf(v lua.LValue) (string, bool) {
 // Lua value -> reply (luaReplyToRedisReply).
 // ---------------------------------------------------------------------------
 
+// luaReplyStackBase is the Lua stack in use when the conversion of a
+// script's result starts.
+const luaReplyStackBase = 2
+
+// appendReply appends v as a reply; depth counts the Lua stack slots the
+// conversion would hold at this point in Redis.
 func (vm *luaVM) appendReply(b []byte, v lua.LValue, run *scriptRun, depth int) []byte {
 	callerResp := run.callerResp
-	if depth > luaMaxNesting {
+	// luaReplyToRedisReply recurses on the Lua stack: each array level
+	// holds one slot, a map's key four and its value three, a set's
+	// element three; it gives up where lua_checkstack(4) fails.
+	if depth+4 > luaMaxCStack {
 		return appendScriptError(b, "ERR reached lua stack limit")
 	}
 	switch x := v.(type) {
@@ -489,7 +545,7 @@ func (vm *luaVM) appendReply(b []byte, v lua.LValue, run *scriptRun, depth int) 
 	case *lua.LTable:
 		t := vm.real(x)
 		if s, ok := t.RawGetString("err").(lua.LString); ok {
-			if depth == 0 {
+			if depth == luaReplyStackBase {
 				run.outErr = sanitizeError(string(s))
 				run.outErrNoStats = lua.LVAsBool(t.RawGetString("ignore_error_stats_update"))
 			}
@@ -519,11 +575,13 @@ func (vm *luaVM) appendReply(b []byte, v lua.LValue, run *scriptRun, depth int) 
 				if callerResp == 2 {
 					return resp.AppendBulkString(b, string(s))
 				}
-				format := string(f)
-				if len(format) > 3 {
-					format = format[:3]
+				// addReplyVerbatim copies three bytes of the format,
+				// padding a shorter one (up to a NUL) with spaces.
+				format := []byte("   ")
+				for i := 0; i < 3 && i < len(f) && f[i] != 0; i++ {
+					format[i] = f[i]
 				}
-				return resp.AppendVerbatim(b, format, []byte(s))
+				return resp.AppendVerbatim(b, string(format), []byte(s))
 			}
 		}
 		if mt, ok := t.RawGetString("map").(*lua.LTable); ok {
@@ -532,8 +590,8 @@ func (vm *luaVM) appendReply(b []byte, v lua.LValue, run *scriptRun, depth int) 
 			n := 0
 			var body []byte
 			for k, val := mt.Next(lua.LNil); k != lua.LNil; k, val = mt.Next(k) {
-				body = vm.appendReply(body, k, run, depth+1)
-				body = vm.appendReply(body, val, run, depth+1)
+				body = vm.appendReply(body, k, run, depth+4)
+				body = vm.appendReply(body, val, run, depth+3)
 				n++
 			}
 			if callerResp == 2 {
@@ -549,7 +607,7 @@ func (vm *luaVM) appendReply(b []byte, v lua.LValue, run *scriptRun, depth int) 
 			n := 0
 			var body []byte
 			for k, _ := st.Next(lua.LNil); k != lua.LNil; k, _ = st.Next(k) {
-				body = vm.appendReply(body, k, run, depth+1)
+				body = vm.appendReply(body, k, run, depth+3)
 				n++
 			}
 			if callerResp == 2 {
@@ -739,7 +797,7 @@ func parseRESPDouble(b []byte) float64 {
 
 // luaNumberString formats n as Lua 5.1's tostring: "%.14g".
 func luaNumberString(f float64) string {
-	return string(appendCFloat(nil, f, 14))
+	return string(appendLuaNumber(nil, f))
 }
 
 // appendCFloat appends f as C's printf("%.<prec>g") does on glibc.
@@ -772,6 +830,10 @@ func luaToString(v lua.LValue) string {
 		return "false"
 	case *lua.LNilType:
 		return "nil"
+	case *lua.LUserData:
+		if _, ok := x.Value.(nullPointer); ok {
+			return "userdata: (nil)"
+		}
 	}
 	if v == lua.LNil {
 		return "nil"

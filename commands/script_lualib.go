@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"bytes"
 	"fmt"
 	"math"
 	"strconv"
@@ -16,11 +17,6 @@ import (
 // read-only tables, and Redis's own math.random.
 // ---------------------------------------------------------------------------
 
-// luaArgError raises Lua 5.1's "bad argument #n to 'fname' (msg)".
-func luaArgError(L *lua.LState, n int, fname, msg string) {
-	L.RaiseError("bad argument #%d to '%s' (%s)", n, fname, msg)
-}
-
 // luaTypeName is the name lua_typename gives v ("no value" past the top).
 func luaTypeName(L *lua.LState, n int) string {
 	if n > L.GetTop() {
@@ -30,7 +26,7 @@ func luaTypeName(L *lua.LState, n int) string {
 }
 
 // luaCheckNumber is luaL_checknumber: numbers and numeric strings.
-func luaCheckNumber(L *lua.LState, n int, fname string) float64 {
+func luaCheckNumber(L *lua.LState, n int) float64 {
 	switch v := L.Get(n).(type) {
 	case lua.LNumber:
 		return float64(v)
@@ -39,19 +35,25 @@ func luaCheckNumber(L *lua.LState, n int, fname string) float64 {
 			return f
 		}
 	}
-	luaArgError(L, n, fname, "number expected, got "+luaTypeName(L, n))
+	luaArgError(L, n, "number expected, got "+luaTypeName(L, n))
 	return 0
 }
 
+// luaCheckInt is luaL_checkint: the number cast to lua_Integer, then to
+// a C int (the low 32 bits).
+func luaCheckInt(L *lua.LState, n int) int32 {
+	return int32(luaToInt64(luaCheckNumber(L, n)))
+}
+
 // luaCheckString is luaL_checklstring: strings and numbers ("%.14g").
-func luaCheckString(L *lua.LState, n int, fname string) string {
+func luaCheckString(L *lua.LState, n int) string {
 	switch v := L.Get(n).(type) {
 	case lua.LString:
 		return string(v)
 	case lua.LNumber:
 		return luaNumberString(float64(v))
 	}
-	luaArgError(L, n, fname, "string expected, got "+luaTypeName(L, n))
+	luaArgError(L, n, "string expected, got "+luaTypeName(L, n))
 	return ""
 }
 
@@ -86,8 +88,9 @@ func isLuaSpace(r rune) bool {
 func (vm *luaVM) setBaseFuncs(g *lua.LTable) {
 	L := vm.L
 	set := func(name string, fn lua.LGFunction) { g.RawSetString(name, L.NewFunction(fn)) }
+	vm.setBaseFuncs51(g)
 	set("error", luaError)
-	set("pcall", luaPcall)
+	set("pcall", vm.luaPcall)
 	set("tostring", luaToStringFunc)
 	set("tonumber", luaToNumber)
 	set("assert", luaAssert)
@@ -98,7 +101,7 @@ func (vm *luaVM) setBaseFuncs(g *lua.LTable) {
 	set("collectgarbage", func(L *lua.LState) int {
 		opt := "collect"
 		if L.GetTop() >= 1 && L.Get(1) != lua.LNil {
-			opt = luaCheckString(L, 1, "collectgarbage")
+			opt = luaCheckString(L, 1)
 		}
 		switch opt {
 		case "count":
@@ -108,20 +111,28 @@ func (vm *luaVM) setBaseFuncs(g *lua.LTable) {
 		case "stop", "restart", "collect", "setpause", "setstepmul":
 			L.Push(lua.LNumber(0))
 		default:
-			luaArgError(L, 1, "collectgarbage", "invalid option '"+opt+"'")
+			luaArgError(L, 1, "invalid option '"+opt+"'")
 		}
 		return 1
 	})
 	set("rawset", func(L *lua.LState) int {
 		t, ok := L.Get(1).(*lua.LTable)
 		if !ok {
-			luaArgError(L, 1, "rawset", "table expected, got "+luaTypeName(L, 1))
+			luaArgError(L, 1, "table expected, got "+luaTypeName(L, 1))
 		}
 		if L.GetTop() < 3 {
-			luaArgError(L, L.GetTop()+1, "rawset", "value expected")
+			luaArgError(L, L.GetTop()+1, "value expected")
 		}
 		if _, prot := vm.proxies[t]; prot {
 			L.Error(lua.LString(errReadonlyTable), 0)
+		}
+		switch k := L.Get(2).(type) {
+		case *lua.LNilType:
+			L.Error(lua.LString("table index is nil"), 0)
+		case lua.LNumber:
+			if k != k {
+				L.Error(lua.LString("table index is NaN"), 0)
+			}
 		}
 		L.RawSet(t, L.Get(2), L.Get(3))
 		L.SetTop(1)
@@ -130,10 +141,10 @@ func (vm *luaVM) setBaseFuncs(g *lua.LTable) {
 	set("rawget", func(L *lua.LState) int {
 		t, ok := L.Get(1).(*lua.LTable)
 		if !ok {
-			luaArgError(L, 1, "rawget", "table expected, got "+luaTypeName(L, 1))
+			luaArgError(L, 1, "table expected, got "+luaTypeName(L, 1))
 		}
 		if L.GetTop() < 2 {
-			luaArgError(L, 2, "rawget", "value expected")
+			luaArgError(L, 2, "value expected")
 		}
 		L.Push(vm.real(t).RawGet(L.Get(2)))
 		return 1
@@ -141,7 +152,7 @@ func (vm *luaVM) setBaseFuncs(g *lua.LTable) {
 	next := L.NewFunction(func(L *lua.LState) int {
 		t, ok := L.Get(1).(*lua.LTable)
 		if !ok {
-			luaArgError(L, 1, "next", "table expected, got "+luaTypeName(L, 1))
+			luaArgError(L, 1, "table expected, got "+luaTypeName(L, 1))
 		}
 		k, v := vm.real(t).Next(L.Get(2))
 		if k == lua.LNil {
@@ -155,7 +166,7 @@ func (vm *luaVM) setBaseFuncs(g *lua.LTable) {
 	g.RawSetString("next", next)
 	set("pairs", func(L *lua.LState) int {
 		if _, ok := L.Get(1).(*lua.LTable); !ok {
-			luaArgError(L, 1, "pairs", "table expected, got "+luaTypeName(L, 1))
+			luaArgError(L, 1, "table expected, got "+luaTypeName(L, 1))
 		}
 		L.Push(next)
 		L.Push(L.Get(1))
@@ -164,7 +175,7 @@ func (vm *luaVM) setBaseFuncs(g *lua.LTable) {
 	})
 	set("getmetatable", func(L *lua.LState) int {
 		if L.GetTop() < 1 {
-			luaArgError(L, 1, "getmetatable", "value expected")
+			luaArgError(L, 1, "value expected")
 		}
 		obj := L.Get(1)
 		if t, ok := obj.(*lua.LTable); ok {
@@ -190,40 +201,40 @@ func (vm *luaVM) setBaseFuncs(g *lua.LTable) {
 	set("setmetatable", func(L *lua.LState) int {
 		t, ok := L.Get(1).(*lua.LTable)
 		if !ok {
-			luaArgError(L, 1, "setmetatable", "table expected, got "+luaTypeName(L, 1))
+			luaArgError(L, 1, "table expected, got "+luaTypeName(L, 1))
 		}
 		mt := L.Get(2)
 		if mt != lua.LNil {
 			if _, ok := mt.(*lua.LTable); !ok {
-				luaArgError(L, 2, "setmetatable", "nil or table expected")
+				luaArgError(L, 2, "nil or table expected")
 			}
 		}
 		if _, prot := vm.proxies[t]; prot {
 			L.Error(lua.LString(errReadonlyTable), 0)
 		}
 		if old, ok := t.Metatable.(*lua.LTable); ok && old.RawGetString("__metatable") != lua.LNil {
-			L.RaiseError("cannot change a protected metatable")
+			luaRaise(L, "cannot change a protected metatable")
 		}
 		t.Metatable = mt
 		L.SetTop(1)
 		return 1
 	})
 	set("loadstring", func(L *lua.LState) int {
-		src := luaCheckString(L, 1, "loadstring")
+		src := luaCheckString(L, 1)
 		source := src
 		if L.GetTop() >= 2 && L.Get(2) != lua.LNil {
-			source = luaCheckString(L, 2, "loadstring")
+			source = luaCheckString(L, 2)
 		}
 		return vm.loadChunk(L, src, source)
 	})
 	set("load", func(L *lua.LState) int {
 		fn, ok := L.Get(1).(*lua.LFunction)
 		if !ok {
-			luaArgError(L, 1, "load", "function expected, got "+luaTypeName(L, 1))
+			luaArgError(L, 1, "function expected, got "+luaTypeName(L, 1))
 		}
 		name := "=(load)"
 		if L.GetTop() >= 2 && L.Get(2) != lua.LNil {
-			name = luaCheckString(L, 2, "load")
+			name = luaCheckString(L, 2)
 		}
 		var src strings.Builder
 		for {
@@ -260,7 +271,7 @@ func (vm *luaVM) loadChunk(L *lua.LState, src, source string) int {
 		}
 		vm.chunkSources[name] = source
 	}
-	proto, msg := compileLua(src, name)
+	proto, msg := compileLuaAt(src, name, 1)
 	if proto == nil {
 		L.Push(lua.LNil)
 		L.Push(lua.LString(msg))
@@ -272,11 +283,24 @@ func (vm *luaVM) loadChunk(L *lua.LState, src, source string) int {
 
 // luaChunkID formats a chunk's name as luaO_chunkid: "=name" and "@name"
 // as name, a string chunk as [string "..."].
+// Redis builds Lua with LUA_IDSIZE 80 (the messages show 63 characters of
+// a string chunk).
 func luaChunkID(src string) string {
-	if strings.HasPrefix(src, "=") || strings.HasPrefix(src, "@") {
+	const idSize = 80
+	if strings.HasPrefix(src, "=") {
+		if len(src) > idSize {
+			return src[1:idSize]
+		}
 		return src[1:]
 	}
-	const room = 60 - 17
+	if strings.HasPrefix(src, "@") {
+		const room = idSize - len(" '...' ") - 1
+		if name := src[1:]; len(name) > room {
+			return "..." + name[len(name)-room:]
+		}
+		return src[1:]
+	}
+	const room = idSize - len(" [string \"...\"] ") - 1
 	n := strings.IndexAny(src, "\n\r")
 	if n < 0 {
 		n = len(src)
@@ -307,7 +331,7 @@ func luaWhere(L *lua.LState, level int) string {
 func luaError(L *lua.LState) int {
 	level := 1
 	if L.GetTop() >= 2 && L.Get(2) != lua.LNil {
-		level = int(luaCheckNumber(L, 2, "error"))
+		level = int(luaCheckNumber(L, 2))
 	}
 	v := L.Get(1)
 	if s, ok := luaStringOf(v); ok && level > 0 {
@@ -317,9 +341,21 @@ func luaError(L *lua.LState) int {
 	return 0
 }
 
+// luaPcallHandler puts the VM's error messages in Lua 5.1's words while
+// the failing frame is still there.
+func luaPcallHandler(L *lua.LState) int {
+	v := L.Get(1)
+	if s, ok := v.(lua.LString); ok {
+		v = lua.LString(luaVMError(L, 1, string(s)))
+	}
+	L.Push(v)
+	return 1
+}
+
 // luaPcall is Redis's pcall: an error that is a Redis error table comes back
 // as its message string.
-func luaPcall(L *lua.LState) int {
+func (vm *luaVM) luaPcall(L *lua.LState) int {
+	handler := vm.pcallh
 	top := L.GetTop()
 	if top == 0 {
 		L.Push(lua.LFalse)
@@ -333,7 +369,17 @@ func luaPcall(L *lua.LState) int {
 		L.Push(lua.LString("attempt to call a " + fn.Type().String() + " value"))
 		return 2
 	}
-	if err := L.PCall(top-1, lua.MultRet, nil); err != nil {
+	// lua_pcall is a C call: Lua 5.1 allows 200 of them nested
+	// (LUAI_MAXCCALLS), then fails inside the protected call.
+	if vm.nCcalls+1 >= luaMaxCCalls {
+		L.SetTop(0)
+		L.Push(lua.LFalse)
+		L.Push(lua.LString("C stack overflow"))
+		return 2
+	}
+	vm.nCcalls++
+	defer func() { vm.nCcalls-- }()
+	if err := L.PCall(top-1, lua.MultRet, handler); err != nil {
 		var obj lua.LValue = lua.LString(err.Error())
 		if ae, ok := err.(*lua.ApiError); ok && ae.Object != nil {
 			obj = ae.Object
@@ -353,7 +399,7 @@ func luaPcall(L *lua.LState) int {
 
 func luaToStringFunc(L *lua.LState) int {
 	if L.GetTop() < 1 {
-		luaArgError(L, 1, "tostring", "value expected")
+		luaArgError(L, 1, "value expected")
 	}
 	v := L.Get(1)
 	if mm := L.GetMetaField(v, "__tostring"); mm != lua.LNil {
@@ -369,11 +415,11 @@ func luaToStringFunc(L *lua.LState) int {
 // luaToNumber is Lua 5.1's tonumber.
 func luaToNumber(L *lua.LState) int {
 	if L.GetTop() < 1 {
-		luaArgError(L, 1, "tonumber", "value expected")
+		luaArgError(L, 1, "value expected")
 	}
 	base := 10
 	if L.GetTop() >= 2 && L.Get(2) != lua.LNil {
-		base = int(luaCheckNumber(L, 2, "tonumber"))
+		base = int(luaCheckNumber(L, 2))
 	}
 	v := L.Get(1)
 	if base == 10 {
@@ -390,9 +436,9 @@ func luaToNumber(L *lua.LState) int {
 		L.Push(lua.LNil)
 		return 1
 	}
-	s := luaCheckString(L, 1, "tonumber")
+	s := luaCheckString(L, 1)
 	if base < 2 || base > 36 {
-		luaArgError(L, 2, "tonumber", "base out of range")
+		luaArgError(L, 2, "base out of range")
 	}
 	t := strings.TrimFunc(s, isLuaSpace)
 	neg := false
@@ -419,16 +465,16 @@ func luaToNumber(L *lua.LState) int {
 
 func luaAssert(L *lua.LState) int {
 	if L.GetTop() < 1 {
-		luaArgError(L, 1, "assert", "value expected")
+		luaArgError(L, 1, "value expected")
 	}
 	if lua.LVAsBool(L.Get(1)) {
 		return L.GetTop()
 	}
 	msg := "assertion failed!"
 	if L.GetTop() >= 2 && L.Get(2) != lua.LNil {
-		msg = luaCheckString(L, 2, "assert")
+		msg = luaCheckString(L, 2)
 	}
-	L.RaiseError("%s", msg)
+	luaRaise(L, msg)
 	return 0
 }
 
@@ -439,17 +485,15 @@ func luaAssert(L *lua.LState) int {
 func (vm *luaVM) tableLib(orig *lua.LTable) *lua.LTable {
 	L := vm.L
 	t := L.NewTable()
-	for _, name := range []string{"getn", "insert", "maxn", "remove", "sort"} {
-		t.RawSetString(name, orig.RawGetString(name))
-	}
-	t.RawSetString("concat", L.NewFunction(luaTableConcat))
+	vm.tableLib51(t)
+	t.RawSetString("concat", L.NewFunction(vm.luaTableConcat))
 	t.RawSetString("setn", L.NewFunction(func(L *lua.LState) int {
-		L.RaiseError("'setn' is obsolete")
+		luaRaise(L, "'setn' is obsolete")
 		return 0
 	}))
 	t.RawSetString("foreach", L.NewFunction(func(L *lua.LState) int {
-		tb := L.CheckTable(1)
-		fn := L.CheckFunction(2)
+		tb := vm.checkTable(L, 1)
+		fn := luaCheckFunction(L, 2)
 		for k, v := tb.Next(lua.LNil); k != lua.LNil; k, v = tb.Next(k) {
 			L.Push(fn)
 			L.Push(k)
@@ -463,8 +507,8 @@ func (vm *luaVM) tableLib(orig *lua.LTable) *lua.LTable {
 		return 0
 	}))
 	t.RawSetString("foreachi", L.NewFunction(func(L *lua.LState) int {
-		tb := L.CheckTable(1)
-		fn := L.CheckFunction(2)
+		tb := vm.checkTable(L, 1)
+		fn := luaCheckFunction(L, 2)
 		n := tb.Len()
 		for i := 1; i <= n; i++ {
 			L.Push(fn)
@@ -481,38 +525,46 @@ func (vm *luaVM) tableLib(orig *lua.LTable) *lua.LTable {
 	return t
 }
 
-// luaTableConcat is table.concat with Lua's number formatting.
-func luaTableConcat(L *lua.LState) int {
-	tb, ok := L.Get(1).(*lua.LTable)
-	if !ok {
-		luaArgError(L, 1, "concat", "table expected, got "+luaTypeName(L, 1))
-	}
+// luaTableConcat is Lua 5.1's table.concat (tconcat): the separator is
+// checked before the table.
+func (vm *luaVM) luaTableConcat(L *lua.LState) int {
 	sep := ""
-	if L.GetTop() >= 2 && L.Get(2) != lua.LNil {
-		sep = luaCheckString(L, 2, "concat")
+	if L.Get(2) != lua.LNil {
+		sep = luaCheckString(L, 2)
 	}
-	i := 1
-	if L.GetTop() >= 3 && L.Get(3) != lua.LNil {
-		i = int(luaCheckNumber(L, 3, "concat"))
-	}
-	j := tb.Len()
-	if L.GetTop() >= 4 && L.Get(4) != lua.LNil {
-		j = int(luaCheckNumber(L, 4, "concat"))
+	tb := vm.checkTable(L, 1)
+	i := int(luaOptInt(L, 3, 1))
+	last := tb.Len()
+	if L.Get(4) != lua.LNil {
+		last = int(luaCheckInt(L, 4))
 	}
 	var b strings.Builder
-	for k := i; k <= j; k++ {
-		v := tb.RawGetInt(k)
-		s, ok := luaStringOf(v)
+	add := func(k int) {
+		s, ok := luaStringOf(tb.RawGetInt(k))
 		if !ok {
-			L.RaiseError("invalid value (%s) at index %d in table for 'concat'", v.Type().String(), k)
+			// Redis's Lua words this as Lua 5.2 does.
+			luaRaise(L, "invalid value ("+tb.RawGetInt(k).Type().String()+") at index "+itoa(k)+" in table for 'concat'")
 		}
 		b.WriteString(s)
-		if k != j {
-			b.WriteString(sep)
-		}
+	}
+	for ; i < last; i++ {
+		add(i)
+		b.WriteString(sep)
+	}
+	if i == last {
+		add(i)
 	}
 	L.Push(lua.LString(b.String()))
 	return 1
+}
+
+// luaCheckFunction is luaL_checktype(L, n, LUA_TFUNCTION).
+func luaCheckFunction(L *lua.LState, n int) *lua.LFunction {
+	fn, ok := L.Get(n).(*lua.LFunction)
+	if !ok {
+		luaTagError(L, n, "function")
+	}
+	return fn
 }
 
 // ---------------------------------------------------------------------------
@@ -522,20 +574,18 @@ func luaTableConcat(L *lua.LState) int {
 func (vm *luaVM) stringLib(orig *lua.LTable) *lua.LTable {
 	L := vm.L
 	t := L.NewTable()
-	for _, name := range []string{"byte", "char", "dump", "find", "gmatch", "gfind", "gsub", "len",
-		"lower", "match", "reverse", "sub", "upper"} {
-		t.RawSetString(name, orig.RawGetString(name))
-	}
+	t.RawSetString("dump", orig.RawGetString("dump"))
+	vm.strLib51(t)
 	t.RawSetString("format", L.NewFunction(luaStringFormat))
 	t.RawSetString("rep", L.NewFunction(func(L *lua.LState) int {
-		s := luaCheckString(L, 1, "rep")
-		n := int(luaCheckNumber(L, 2, "rep"))
+		s := luaCheckString(L, 1)
+		n := int(luaCheckNumber(L, 2))
 		if n <= 0 || s == "" {
 			L.Push(lua.LString(""))
 			return 1
 		}
 		if int64(len(s))*int64(n) > 1<<30 {
-			L.RaiseError("not enough memory")
+			luaRaise(L, "not enough memory")
 		}
 		L.Push(lua.LString(strings.Repeat(s, n)))
 		return 1
@@ -545,8 +595,7 @@ func (vm *luaVM) stringLib(orig *lua.LTable) *lua.LTable {
 
 // luaStringFormat is Lua 5.1's string.format, with C's printf conversions.
 func luaStringFormat(L *lua.LState) int {
-	const fname = "format"
-	f := luaCheckString(L, 1, fname)
+	f := luaCheckString(L, 1)
 	arg := 1
 	var b []byte
 	for i := 0; i < len(f); i++ {
@@ -566,7 +615,7 @@ func luaStringFormat(L *lua.LState) int {
 			i++
 		}
 		if i-start > 5 {
-			L.RaiseError("invalid format (repeated flags)")
+			luaRaise(L, "invalid format (repeated flags)")
 		}
 		flags := f[start:i]
 		wstart := i
@@ -586,7 +635,7 @@ func luaStringFormat(L *lua.LState) int {
 			prec = f[pstart:i]
 		}
 		if i < len(f) && isDigit(f[i]) {
-			L.RaiseError("invalid format (width or precision too long)")
+			luaRaise(L, "invalid format (width or precision too long)")
 		}
 		arg++
 		conv := byte(0)
@@ -594,7 +643,7 @@ func luaStringFormat(L *lua.LState) int {
 			conv = f[i]
 		}
 		if arg > L.GetTop() && conv != 0 && strings.IndexByte("cdiouxXeEfgGqs", conv) >= 0 {
-			luaArgError(L, arg, fname, "no value")
+			luaArgError(L, arg, "no value")
 		}
 		spec := "%" + flags + width
 		if hasPrec {
@@ -602,25 +651,40 @@ func luaStringFormat(L *lua.LState) int {
 		}
 		switch conv {
 		case 'c':
-			ch := byte(luaToInt64(luaCheckNumber(L, arg, fname)))
-			b = appendPadded(b, []byte{ch}, flags, width)
+			// The piece is added up to its first NUL (strlen of
+			// sprintf's buffer): a NUL character ends it.
+			ch := byte(luaToInt64(luaCheckNumber(L, arg)))
+			piece := appendPadded(nil, []byte{ch}, flags, width)
+			if i := bytes.IndexByte(piece, 0); i >= 0 {
+				piece = piece[:i]
+			}
+			b = append(b, piece...)
 		case 'd', 'i':
-			n := luaToInt64(luaCheckNumber(L, arg, fname))
+			n := luaToInt64(luaCheckNumber(L, arg))
 			b = append(b, fmt.Sprintf(spec+"d", n)...)
 		case 'o', 'u', 'x', 'X':
-			n := luaToUint64(luaCheckNumber(L, arg, fname))
+			n := luaToUint64(luaCheckNumber(L, arg))
 			verb := string(conv)
 			if conv == 'u' {
 				verb = "d"
 			}
 			b = append(b, fmt.Sprintf(spec+verb, n)...)
 		case 'e', 'E', 'f', 'g', 'G':
-			n := luaCheckNumber(L, arg, fname)
+			n := luaCheckNumber(L, arg)
 			b = appendCFormatFloat(b, n, flags, width, prec, hasPrec, conv)
 		case 'q':
-			b = appendLuaQuoted(b, luaCheckString(L, arg, fname))
+			b = appendLuaQuoted(b, luaCheckString(L, arg))
 		case 's':
-			s := luaCheckString(L, arg, fname)
+			s := luaCheckString(L, arg)
+			if !hasPrec && len(s) >= 100 {
+				// Too long for sprintf's buffer: kept whole.
+				b = append(b, s...)
+				continue
+			}
+			// sprintf reads a C string: it ends at a NUL.
+			if i := strings.IndexByte(s, 0); i >= 0 {
+				s = s[:i]
+			}
 			if hasPrec {
 				p, _ := strconv.Atoi(prec)
 				if p < len(s) {
@@ -630,9 +694,15 @@ func luaStringFormat(L *lua.LState) int {
 			b = appendPadded(b, []byte(s), flags, width)
 		default:
 			if arg > L.GetTop() {
-				luaArgError(L, arg, fname, "no value")
+				luaArgError(L, arg, "no value")
 			}
-			L.RaiseError("invalid option '%%%c' to 'format'", conv)
+			// A '%' at the end reads the C string's NUL: "%c" of it
+			// prints nothing.
+			opt := "%"
+			if conv != 0 {
+				opt += string([]byte{conv})
+			}
+			luaRaise(L, "invalid option '"+opt+"' to 'format'")
 		}
 	}
 	L.Push(lua.LString(b))
@@ -749,32 +819,32 @@ func (vm *luaVM) mathLib(orig *lua.LTable) *lua.LTable {
 	for k, v := orig.Next(lua.LNil); k != lua.LNil; k, v = orig.Next(k) {
 		t.RawSet(k, v)
 	}
-	t.RawSetString("huge", lua.LNumber(math.Inf(1)))
+	vm.mathLib51(t)
 	t.RawSetString("random", L.NewFunction(func(L *lua.LState) int {
 		r := float64(vm.eng.lrand48()%lrand48Max) / lrand48Max
 		switch L.GetTop() {
 		case 0:
 			L.Push(lua.LNumber(r))
 		case 1:
-			u := int(luaCheckNumber(L, 1, "random"))
+			u := luaCheckInt(L, 1)
 			if u < 1 {
-				luaArgError(L, 1, "random", "interval is empty")
+				luaArgError(L, 1, "interval is empty")
 			}
 			L.Push(lua.LNumber(math.Floor(r*float64(u)) + 1))
 		case 2:
-			l := int(luaCheckNumber(L, 1, "random"))
-			u := int(luaCheckNumber(L, 2, "random"))
+			l := luaCheckInt(L, 1)
+			u := luaCheckInt(L, 2)
 			if l > u {
-				luaArgError(L, 2, "random", "interval is empty")
+				luaArgError(L, 2, "interval is empty")
 			}
 			L.Push(lua.LNumber(math.Floor(r*float64(u-l+1)) + float64(l)))
 		default:
-			L.RaiseError("wrong number of arguments")
+			luaRaise(L, "wrong number of arguments")
 		}
 		return 1
 	}))
 	t.RawSetString("randomseed", L.NewFunction(func(L *lua.LState) int {
-		seed := uint64(int32(luaCheckNumber(L, 1, "randomseed")))
+		seed := uint64(luaCheckInt(L, 1))
 		vm.eng.randState = (seed<<16 | 0x330E) & (1<<48 - 1)
 		return 0
 	}))

@@ -27,10 +27,9 @@ type structHeader struct {
 }
 
 type structFmt struct {
-	L     *lua.LState
-	fname string
-	f     string
-	i     int
+	L *lua.LState
+	f string
+	i int
 }
 
 func (sf *structFmt) more() bool { return sf.i < len(sf.f) }
@@ -107,7 +106,7 @@ func (sf *structFmt) control(opt byte, h *structHeader) {
 		}
 		h.align = a
 	default:
-		luaArgError(sf.L, 1, sf.fname, "invalid format option '"+string(opt)+"'")
+		luaArgError(sf.L, 1, "invalid format option '"+string(opt)+"'")
 	}
 }
 
@@ -140,8 +139,11 @@ func putStructInt(b []byte, n float64, little bool, size int) []byte {
 }
 
 func structPack(L *lua.LState) int {
-	sf := &structFmt{L: L, fname: "pack", f: luaCheckString(L, 1, "pack")}
+	sf := &structFmt{L: L, f: luaCheckString(L, 1)}
 	h := structHeader{little: true, align: 1}
+	// b_pack pushes a nil to separate the arguments from its buffer: a
+	// missing argument is "got nil".
+	L.Push(lua.LNil)
 	arg := 2
 	var b []byte
 	total := 0
@@ -155,12 +157,12 @@ func structPack(L *lua.LState) int {
 		}
 		switch opt {
 		case 'b', 'B', 'h', 'H', 'l', 'L', 'T', 'i', 'I':
-			b = putStructInt(b, luaCheckNumber(L, arg, "pack"), h.little, size)
+			b = putStructInt(b, luaCheckNumber(L, arg), h.little, size)
 			arg++
 		case 'x':
 			b = append(b, 0)
 		case 'f':
-			v := math.Float32bits(float32(luaCheckNumber(L, arg, "pack")))
+			v := math.Float32bits(float32(luaCheckNumber(L, arg)))
 			arg++
 			if h.little {
 				b = binary.LittleEndian.AppendUint32(b, v)
@@ -168,7 +170,7 @@ func structPack(L *lua.LState) int {
 				b = binary.BigEndian.AppendUint32(b, v)
 			}
 		case 'd':
-			v := math.Float64bits(luaCheckNumber(L, arg, "pack"))
+			v := math.Float64bits(luaCheckNumber(L, arg))
 			arg++
 			if h.little {
 				b = binary.LittleEndian.AppendUint64(b, v)
@@ -176,13 +178,13 @@ func structPack(L *lua.LState) int {
 				b = binary.BigEndian.AppendUint64(b, v)
 			}
 		case 'c', 's':
-			s := luaCheckString(L, arg, "pack")
+			s := luaCheckString(L, arg)
 			arg++
 			if size == 0 {
 				size = len(s)
 			}
 			if len(s) < size {
-				luaArgError(L, arg, "pack", "string too short")
+				luaArgError(L, arg, "string too short")
 			}
 			b = append(b, s[:size]...)
 			if opt == 's' {
@@ -220,15 +222,15 @@ func getStructInt(data []byte, little, signed bool, size int) float64 {
 }
 
 func structUnpack(L *lua.LState) int {
-	sf := &structFmt{L: L, fname: "unpack", f: luaCheckString(L, 1, "unpack")}
-	data := luaCheckString(L, 2, "unpack")
+	sf := &structFmt{L: L, f: luaCheckString(L, 1)}
+	data := luaCheckString(L, 2)
 	ld := len(data)
 	pos := 0
 	if L.GetTop() >= 3 && L.Get(3) != lua.LNil {
-		pos = int(luaCheckNumber(L, 3, "unpack")) - 1
+		pos = int(luaCheckNumber(L, 3)) - 1
 	}
 	if pos < 0 || pos > ld {
-		luaArgError(L, 3, "unpack", "offset must be 1 or greater")
+		luaArgError(L, 3, "offset must be 1 or greater")
 	}
 	h := structHeader{little: true, align: 1}
 	var out []lua.LValue
@@ -237,7 +239,7 @@ func structUnpack(L *lua.LState) int {
 		size := sf.optsize(opt)
 		pos += structToAlign(pos, &h, opt, size)
 		if size > ld || pos > ld-size {
-			luaArgError(L, 2, "unpack", "data string too short")
+			luaArgError(L, 2, "data string too short")
 		}
 		switch opt {
 		case 'b', 'B', 'h', 'H', 'l', 'L', 'T', 'i', 'I':
@@ -272,7 +274,7 @@ func structUnpack(L *lua.LState) int {
 				size = int(n)
 				out = out[:len(out)-1]
 				if size > ld || pos > ld-size || size < 0 {
-					luaArgError(L, 2, "unpack", "data string too short")
+					luaArgError(L, 2, "data string too short")
 				}
 			}
 			out = append(out, lua.LString(data[pos:pos+size]))
@@ -296,7 +298,7 @@ func structUnpack(L *lua.LState) int {
 }
 
 func structSize(L *lua.LState) int {
-	sf := &structFmt{L: L, fname: "size", f: luaCheckString(L, 1, "size")}
+	sf := &structFmt{L: L, f: luaCheckString(L, 1)}
 	h := structHeader{little: true, align: 1}
 	pos := 0
 	for sf.more() {
@@ -304,9 +306,9 @@ func structSize(L *lua.LState) int {
 		size := sf.optsize(opt)
 		pos += structToAlign(pos, &h, opt, size)
 		if opt == 's' {
-			luaArgError(L, 1, "size", "option 's' has no fixed size")
+			luaArgError(L, 1, "option 's' has no fixed size")
 		} else if opt == 'c' && size == 0 {
-			luaArgError(L, 1, "size", "option 'c0' has no fixed size")
+			luaArgError(L, 1, "option 'c0' has no fixed size")
 		}
 		if !isAlnum(opt) {
 			sf.control(opt, &h)

@@ -184,6 +184,10 @@ func cmdXread(c *Client, args [][]byte) {
 		o := args[i]
 		switch {
 		case equalFold(o, "block") && more > 0:
+			if c.fromScript() {
+				c.addError("ERR " + string(args[0]) + " command is not allowed with BLOCK option from scripts")
+				return
+			}
 			i++
 			d, ok := c.parseTimeoutMillis(args[i])
 			if !ok {

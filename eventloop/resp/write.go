@@ -119,6 +119,10 @@ func AppendFloat(b []byte, f float64) []byte {
 	case math.IsInf(f, -1):
 		return append(b, "-inf"...)
 	case math.IsNaN(f):
+		// glibc prints the sign of a NaN: x86's 0/0 is "-nan".
+		if math.Signbit(f) {
+			return append(b, "-nan"...)
+		}
 		return append(b, "nan"...)
 	}
 	return strconv.AppendFloat(b, f, 'g', 17, 64)
