@@ -3,6 +3,7 @@ package commands
 import (
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	lua "github.com/yuin/gopher-lua"
@@ -139,6 +140,13 @@ type scriptEngine struct {
 	jobs     chan *scriptRun
 	busyQ    chan *scriptRun // busy: the request the forwarder passed on
 	timer    *time.Timer
+
+	// Until a script goes busy the executor only waits for it, so the
+	// script goroutine runs its redis.calls itself (direct) instead of
+	// handing each one over and back: two goroutine switches less per
+	// call. directMu makes going busy wait for a call in progress.
+	directMu sync.Mutex
+	direct   bool
 
 	// A transaction whose script went busy: the commands queued after it,
 	// run when the script ends (resumeExec).
@@ -511,6 +519,7 @@ func (e *scriptEngine) prepare(c *Client, flags int, ro bool) *scriptRun {
 func (e *scriptEngine) execute(run *scriptRun) {
 	s := e.srv
 	e.run = run
+	e.direct = true // the worker has not got run yet: no lock needed
 	select {
 	case e.jobs <- run:
 	default:
@@ -541,6 +550,9 @@ func (e *scriptEngine) execute(run *scriptRun) {
 			e.serve(r)
 			e.toScript <- struct{}{}
 		case <-timeout:
+			e.directMu.Lock()
+			e.direct = false
+			e.directMu.Unlock()
 			e.goBusy(run)
 			return
 		}
@@ -555,6 +567,13 @@ func (c *Client) isInternal() bool { return c.id < 0 }
 // answer (script goroutine).
 func (e *scriptEngine) request(run *scriptRun, op int) {
 	run.op = op
+	e.directMu.Lock()
+	if e.direct {
+		e.serve(run)
+		e.directMu.Unlock()
+		return
+	}
+	e.directMu.Unlock()
 	e.toExec <- run
 	<-e.toScript
 }
