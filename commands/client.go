@@ -131,11 +131,7 @@ func (c *Client) writeOut() {
 // closed, so a slow reader cannot grow the server's memory without bound.
 func (c *Client) checkOutputLimit() {
 	pending := int64(c.conn.OutboundBuffered())
-	class := config.ClientNormal
-	if c.inPubSubMode() {
-		class = config.ClientPubSub
-	}
-	lim := c.srv.cfg.ClientOutputBufferLimit[class]
+	lim := c.outputLimit()
 	if pending == 0 || (lim.Hard == 0 && lim.Soft == 0) {
 		c.softLimitSince = 0
 		return
@@ -155,6 +151,15 @@ func (c *Client) checkOutputLimit() {
 	}
 }
 
+// outputLimit is the client-output-buffer-limit of c's class.
+func (c *Client) outputLimit() config.OutputBufferLimit {
+	class := config.ClientNormal
+	if c.inPubSubMode() {
+		class = config.ClientPubSub
+	}
+	return c.srv.cfg.ClientOutputBufferLimit[class]
+}
+
 func (c *Client) closeForOutputLimit(pending int64) {
 	c.srv.log.Warn("Client closed for overcoming of output buffer limits.",
 		"id", c.id, "addr", c.conn.RemoteAddr(), "omem", pending)
@@ -172,11 +177,7 @@ func (c *Client) OutputOverLimit() bool {
 	if len(c.out) < maxIdleOutBuf || c.killed {
 		return c.killed
 	}
-	class := config.ClientNormal
-	if c.inPubSubMode() {
-		class = config.ClientPubSub
-	}
-	lim := c.srv.cfg.ClientOutputBufferLimit[class]
+	lim := c.outputLimit()
 	if lim.Hard == 0 {
 		return false
 	}

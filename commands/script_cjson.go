@@ -548,7 +548,12 @@ func (d *cjsonDecoder) invalidNumber() bool {
 
 func (d *cjsonDecoder) number() cjsonToken {
 	t := cjsonToken{typ: tokNumber, index: d.p}
-	f, n := cStrtod(d.s[d.p:])
+	// strtod's longest prefix lies within these bytes: only they are copied.
+	end := d.p
+	for end < len(d.s) && (isAlnum(d.s[end]) || strings.IndexByte("+-.()_", d.s[end]) >= 0) {
+		end++
+	}
+	f, n, _ := zstrtod([]byte(d.s[d.p:end]))
 	if n == 0 {
 		return d.errTok("invalid number")
 	}
@@ -637,107 +642,4 @@ func (d *cjsonDecoder) unicodeEscape() (rune, int) {
 		return rune((cp&0x3ff)<<10|(lo&0x3ff)) + 0x10000, 12
 	}
 	return rune(cp), 6
-}
-
-// cStrtod parses the longest prefix of s that C's strtod accepts: the value
-// and the bytes consumed (0: none).
-func cStrtod(s string) (float64, int) {
-	i := 0
-	if i < len(s) && (s[i] == '+' || s[i] == '-') {
-		i++
-	}
-	rest := strings.ToLower(s[i:])
-	switch {
-	case strings.HasPrefix(rest, "infinity"):
-		return parseSignedSpecial(s[:i], math.Inf(1)), i + 8
-	case strings.HasPrefix(rest, "inf"):
-		return parseSignedSpecial(s[:i], math.Inf(1)), i + 3
-	case strings.HasPrefix(rest, "nan"):
-		n := i + 3
-		if n < len(s) && s[n] == '(' {
-			if e := strings.IndexByte(s[n:], ')'); e >= 0 {
-				n += e + 1
-			}
-		}
-		return parseSignedSpecial(s[:i], math.NaN()), n
-	}
-	start := i
-	if len(rest) >= 2 && rest[0] == '0' && rest[1] == 'x' {
-		j := i + 2
-		digits := 0
-		for j < len(s) && isHexDigit(s[j]) {
-			j++
-			digits++
-		}
-		if j < len(s) && s[j] == '.' {
-			j++
-			for j < len(s) && isHexDigit(s[j]) {
-				j++
-				digits++
-			}
-		}
-		if digits == 0 {
-			return 0, i + 1 // "0" then garbage
-		}
-		if j < len(s) && (s[j] == 'p' || s[j] == 'P') {
-			k := j + 1
-			if k < len(s) && (s[k] == '+' || s[k] == '-') {
-				k++
-			}
-			if k < len(s) && isDigit(s[k]) {
-				for k < len(s) && isDigit(s[k]) {
-					k++
-				}
-				j = k
-			}
-		}
-		lit := s[:j]
-		if !strings.ContainsAny(lit[start:], "pP") {
-			lit += "p0"
-		}
-		f, _ := strconv.ParseFloat(lit, 64)
-		return f, j
-	}
-	j := i
-	digits := 0
-	for j < len(s) && isDigit(s[j]) {
-		j++
-		digits++
-	}
-	if j < len(s) && s[j] == '.' {
-		j++
-		for j < len(s) && isDigit(s[j]) {
-			j++
-			digits++
-		}
-	}
-	if digits == 0 {
-		return 0, 0
-	}
-	if j < len(s) && (s[j] == 'e' || s[j] == 'E') {
-		k := j + 1
-		if k < len(s) && (s[k] == '+' || s[k] == '-') {
-			k++
-		}
-		if k < len(s) && isDigit(s[k]) {
-			for k < len(s) && isDigit(s[k]) {
-				k++
-			}
-			j = k
-		}
-	}
-	f, err := strconv.ParseFloat(s[:j], 64)
-	if err != nil {
-		if ne, ok := err.(*strconv.NumError); !ok || ne.Err != strconv.ErrRange {
-			return 0, 0
-		}
-	}
-	return f, j
-}
-
-func parseSignedSpecial(sign string, f float64) float64 {
-	if sign == "-" {
-		return -f
-	}
-	return f
 }

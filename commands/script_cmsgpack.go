@@ -279,124 +279,65 @@ func (d *mpDecoder) decode() lua.LValue {
 		d.b = d.b[1:]
 		return lua.LTrue
 	case 0xca:
-		if !d.need(5) {
+		v, ok := d.header(4)
+		if !ok {
 			return lua.LNil
 		}
-		f := math.Float32frombits(binary.BigEndian.Uint32(d.b[1:]))
-		d.b = d.b[5:]
-		return lua.LNumber(f)
+		return lua.LNumber(math.Float32frombits(uint32(v)))
 	case 0xcb:
-		if !d.need(9) {
+		v, ok := d.header(8)
+		if !ok {
 			return lua.LNil
 		}
-		f := math.Float64frombits(binary.BigEndian.Uint64(d.b[1:]))
-		d.b = d.b[9:]
-		return lua.LNumber(f)
-	case 0xcc:
-		if !d.need(2) {
+		return lua.LNumber(math.Float64frombits(v))
+	case 0xcc, 0xcd, 0xce, 0xcf, 0xd0, 0xd1, 0xd2, 0xd3:
+		// uint 8/16/32/64 and int 8/16/32/64.
+		size := 1 << (c & 3)
+		v, ok := d.header(size)
+		if !ok {
 			return lua.LNil
 		}
-		v := d.b[1]
-		d.b = d.b[2:]
+		if c >= 0xd0 || c == 0xcf {
+			// Signed; Redis's cmsgpack also pushes uint 64 as a signed
+			// lua_Integer.
+			shift := 64 - 8*size
+			return lua.LNumber(int64(v<<shift) >> shift)
+		}
 		return lua.LNumber(v)
-	case 0xcd:
-		if !d.need(3) {
+	case 0xd9, 0xda, 0xdb:
+		// str 8/16/32. Redis's cmsgpack knows no bin types (0xc4-0xc6):
+		// those are a bad format.
+		n, ok := d.header(1 << (c&3 - 1))
+		if !ok {
 			return lua.LNil
 		}
-		v := binary.BigEndian.Uint16(d.b[1:])
-		d.b = d.b[3:]
-		return lua.LNumber(v)
-	case 0xce:
-		if !d.need(5) {
+		return d.bytes(0, int(n))
+	case 0xdc, 0xdd, 0xde, 0xdf:
+		// array 16/32, map 16/32.
+		n, ok := d.header(2 << (c & 1))
+		if !ok {
 			return lua.LNil
 		}
-		v := binary.BigEndian.Uint32(d.b[1:])
-		d.b = d.b[5:]
-		return lua.LNumber(v)
-	case 0xcf:
-		if !d.need(9) {
-			return lua.LNil
+		if c <= 0xdd {
+			return d.array(int(n))
 		}
-		// Redis's cmsgpack pushes uint 64 as a signed lua_Integer.
-		v := int64(binary.BigEndian.Uint64(d.b[1:]))
-		d.b = d.b[9:]
-		return lua.LNumber(v)
-	case 0xd0:
-		if !d.need(2) {
-			return lua.LNil
-		}
-		v := int8(d.b[1])
-		d.b = d.b[2:]
-		return lua.LNumber(v)
-	case 0xd1:
-		if !d.need(3) {
-			return lua.LNil
-		}
-		v := int16(binary.BigEndian.Uint16(d.b[1:]))
-		d.b = d.b[3:]
-		return lua.LNumber(v)
-	case 0xd2:
-		if !d.need(5) {
-			return lua.LNil
-		}
-		v := int32(binary.BigEndian.Uint32(d.b[1:]))
-		d.b = d.b[5:]
-		return lua.LNumber(v)
-	case 0xd3:
-		if !d.need(9) {
-			return lua.LNil
-		}
-		v := int64(binary.BigEndian.Uint64(d.b[1:]))
-		d.b = d.b[9:]
-		return lua.LNumber(v)
-	case 0xd9:
-		// Redis's cmsgpack knows str 8/16/32 but not the bin types
-		// (0xc4-0xc6): those are a bad format.
-		if !d.need(2) {
-			return lua.LNil
-		}
-		return d.bytes(2, int(d.b[1]))
-	case 0xda:
-		if !d.need(3) {
-			return lua.LNil
-		}
-		return d.bytes(3, int(binary.BigEndian.Uint16(d.b[1:])))
-	case 0xdb:
-		if !d.need(5) {
-			return lua.LNil
-		}
-		return d.bytes(5, int(binary.BigEndian.Uint32(d.b[1:])))
-	case 0xdc:
-		if !d.need(3) {
-			return lua.LNil
-		}
-		n := int(binary.BigEndian.Uint16(d.b[1:]))
-		d.b = d.b[3:]
-		return d.array(n)
-	case 0xdd:
-		if !d.need(5) {
-			return lua.LNil
-		}
-		n := int(binary.BigEndian.Uint32(d.b[1:]))
-		d.b = d.b[5:]
-		return d.array(n)
-	case 0xde:
-		if !d.need(3) {
-			return lua.LNil
-		}
-		n := int(binary.BigEndian.Uint16(d.b[1:]))
-		d.b = d.b[3:]
-		return d.mapping(n)
-	case 0xdf:
-		if !d.need(5) {
-			return lua.LNil
-		}
-		n := int(binary.BigEndian.Uint32(d.b[1:]))
-		d.b = d.b[5:]
-		return d.mapping(n)
+		return d.mapping(int(n))
 	}
 	d.err = mpErrBadFmt
 	return lua.LNil
+}
+
+// header consumes the type byte and the size-byte big-endian field after it.
+func (d *mpDecoder) header(size int) (uint64, bool) {
+	if !d.need(1 + size) {
+		return 0, false
+	}
+	var v uint64
+	for _, x := range d.b[1 : 1+size] {
+		v = v<<8 | uint64(x)
+	}
+	d.b = d.b[1+size:]
+	return v, true
 }
 
 func (d *mpDecoder) bytes(hdr, n int) lua.LValue {

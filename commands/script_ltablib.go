@@ -201,34 +201,27 @@ func (vm *luaVM) setBaseFuncs51(g *lua.LTable) {
 			return 1
 		})
 		L.SetTop(0)
-		if fn.Type() != lua.LTFunction && L.GetMetaField(fn, "__call").Type() != lua.LTFunction {
-			// lua_pcall fails to call it: the handler gets Lua's error.
+		// fail is lua_pcall failing before the call: the handler gets
+		// Lua's error message and xpcall returns false and its result.
+		fail := func(msg string) int {
 			L.Push(handler)
-			L.Push(lua.LString("attempt to call a " + fn.Type().String() + " value"))
+			L.Push(lua.LString(msg))
+			var v lua.LValue
 			if err := L.PCall(1, 1, pcallh); err != nil {
-				L.Push(lua.LFalse)
-				L.Push(luaErrorObject(err))
-				return 2
+				v = luaErrorObject(err)
+			} else {
+				v = L.Get(-1)
 			}
-			v := L.Get(-1)
 			L.SetTop(0)
 			L.Push(lua.LFalse)
 			L.Push(v)
 			return 2
 		}
+		if fn.Type() != lua.LTFunction && L.GetMetaField(fn, "__call").Type() != lua.LTFunction {
+			return fail("attempt to call a " + fn.Type().String() + " value")
+		}
 		if vm.nCcalls+1 >= luaMaxCCalls {
-			L.Push(handler)
-			L.Push(lua.LString("C stack overflow"))
-			if err := L.PCall(1, 1, pcallh); err != nil {
-				L.Push(lua.LFalse)
-				L.Push(luaErrorObject(err))
-				return 2
-			}
-			v := L.Get(-1)
-			L.SetTop(0)
-			L.Push(lua.LFalse)
-			L.Push(v)
-			return 2
+			return fail("C stack overflow")
 		}
 		vm.nCcalls++
 		defer func() { vm.nCcalls-- }()

@@ -532,11 +532,11 @@ func (e *scriptEngine) execute(run *scriptRun) {
 	// rest of the transaction then waits for it, see runExecQueue); never
 	// while loading or for the server's own clients.
 	topLevel := s.execDepth == 0 || (s.execDepth == 1 && run.caller.inExec)
+	deadline := run.start + threshold*int64(time.Millisecond)
 	if threshold > 0 && topLevel && !s.loading && s.Hooks.Post != nil && !run.caller.isInternal() {
 		// The timer is re-armed only when it would fire too late for this
 		// run: scripts in a row share it, and an early fire re-arms it for
-		// the rest (a Reset and Stop per script cost EVAL ~10%).
-		deadline := run.start + threshold*int64(time.Millisecond)
+		// the rest: no timer Reset and Stop for every script.
 		if e.timer == nil || e.timerAt == 0 || e.timerAt > deadline {
 			e.armBusyTimer(deadline)
 		}
@@ -553,7 +553,7 @@ func (e *scriptEngine) execute(run *scriptRun) {
 			e.toScript <- struct{}{}
 		case <-timeout:
 			e.timerAt = 0
-			if deadline := run.start + threshold*int64(time.Millisecond); monotonic() < deadline {
+			if monotonic() < deadline {
 				e.armBusyTimer(deadline) // armed for an earlier script
 				continue
 			}

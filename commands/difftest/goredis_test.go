@@ -101,21 +101,34 @@ func TestGoRedisConcurrentClients(t *testing.T) {
 	ctx := context.Background()
 	c := newGoRedis(t, srv.Addr, 3)
 	const workers, each = 20, 200
+	inParallel(t, workers, func(w int) error {
+		for i := 0; i < each; i++ {
+			if err := c.Incr(ctx, "shared").Err(); err != nil {
+				return err
+			}
+			if err := c.Set(ctx, fmt.Sprintf("w%d", w), i, 0).Err(); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if got := c.Get(ctx, "shared").Val(); got != fmt.Sprint(workers*each) {
+		t.Fatalf("shared = %s; want %d", got, workers*each)
+	}
+}
+
+// inParallel runs fn(0), ..., fn(n-1) on n goroutines and fails t with the
+// errors they return.
+func inParallel(t *testing.T, n int, fn func(w int) error) {
+	t.Helper()
 	var wg sync.WaitGroup
-	errs := make(chan error, workers)
-	for w := 0; w < workers; w++ {
+	errs := make(chan error, n)
+	for w := 0; w < n; w++ {
 		wg.Add(1)
 		go func(w int) {
 			defer wg.Done()
-			for i := 0; i < each; i++ {
-				if err := c.Incr(ctx, "shared").Err(); err != nil {
-					errs <- err
-					return
-				}
-				if err := c.Set(ctx, fmt.Sprintf("w%d", w), i, 0).Err(); err != nil {
-					errs <- err
-					return
-				}
+			if err := fn(w); err != nil {
+				errs <- err
 			}
 		}(w)
 	}
@@ -123,8 +136,5 @@ func TestGoRedisConcurrentClients(t *testing.T) {
 	close(errs)
 	for err := range errs {
 		t.Fatal(err)
-	}
-	if got := c.Get(ctx, "shared").Val(); got != fmt.Sprint(workers*each) {
-		t.Fatalf("shared = %s; want %d", got, workers*each)
 	}
 }

@@ -963,46 +963,32 @@ func goRedisLock(ctx context.Context, t *testing.T, c *redis.Client) {
 	// Contention: workers do a non-atomic read-modify-write under the lock;
 	// no update may be lost.
 	const workers, each = 4, 25
-	var wg sync.WaitGroup
-	errs := make(chan error, workers)
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func(w int) {
-			defer wg.Done()
-			for i := 0; i < each; i++ {
-				token := fmt.Sprintf("w%d-%d", w, i)
-				for {
-					ok, err := c.SetNX(ctx, "lock:counter", token, 10*time.Second).Result()
-					if err != nil {
-						errs <- err
-						return
-					}
-					if ok {
-						break
-					}
-					time.Sleep(time.Millisecond)
+	inParallel(t, workers, func(w int) error {
+		for i := 0; i < each; i++ {
+			token := fmt.Sprintf("w%d-%d", w, i)
+			for {
+				ok, err := c.SetNX(ctx, "lock:counter", token, 10*time.Second).Result()
+				if err != nil {
+					return err
 				}
-				n, err := c.Get(ctx, "guarded").Int()
-				if err != nil && !errors.Is(err, redis.Nil) {
-					errs <- err
-					return
+				if ok {
+					break
 				}
-				if err := c.Set(ctx, "guarded", n+1, 0).Err(); err != nil {
-					errs <- err
-					return
-				}
-				if r, err := unlockScript.Run(ctx, c, []string{"lock:counter"}, token).Int64(); err != nil || r != 1 {
-					errs <- fmt.Errorf("release by %s = %d %v", token, r, err)
-					return
-				}
+				time.Sleep(time.Millisecond)
 			}
-		}(w)
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Fatal(err)
-	}
+			n, err := c.Get(ctx, "guarded").Int()
+			if err != nil && !errors.Is(err, redis.Nil) {
+				return err
+			}
+			if err := c.Set(ctx, "guarded", n+1, 0).Err(); err != nil {
+				return err
+			}
+			if r, err := unlockScript.Run(ctx, c, []string{"lock:counter"}, token).Int64(); err != nil || r != 1 {
+				return fmt.Errorf("release by %s = %d %v", token, r, err)
+			}
+		}
+		return nil
+	})
 	if n, _ := c.Get(ctx, "guarded").Int(); n != workers*each {
 		t.Fatalf("guarded counter = %d, want %d", n, workers*each)
 	}
@@ -1124,39 +1110,28 @@ func goRedisQueue(ctx context.Context, t *testing.T, c *redis.Client) {
 	}
 	var mu sync.Mutex
 	claimed := map[string]string{}
-	var wg sync.WaitGroup
-	errs := make(chan error, 4)
-	for w := 0; w < 4; w++ {
-		wg.Add(1)
-		go func(worker string) {
-			defer wg.Done()
-			for {
-				id, err := claimScript.Run(ctx, c, keys, worker).Text()
-				if errors.Is(err, redis.Nil) {
-					return
-				}
-				if err != nil {
-					errs <- err
-					return
-				}
-				if err := completeScript.Run(ctx, c, keys[1:], id).Err(); err != nil {
-					errs <- err
-					return
-				}
-				mu.Lock()
-				if prev, dup := claimed[id]; dup {
-					errs <- fmt.Errorf("%s claimed by %s and %s", id, prev, worker)
-				}
-				claimed[id] = worker
-				mu.Unlock()
+	inParallel(t, 4, func(w int) error {
+		worker := fmt.Sprintf("w%d", w)
+		for {
+			id, err := claimScript.Run(ctx, c, keys, worker).Text()
+			if errors.Is(err, redis.Nil) {
+				return nil
 			}
-		}(fmt.Sprintf("w%d", w))
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Fatal(err)
-	}
+			if err != nil {
+				return err
+			}
+			if err := completeScript.Run(ctx, c, keys[1:], id).Err(); err != nil {
+				return err
+			}
+			mu.Lock()
+			prev, dup := claimed[id]
+			claimed[id] = worker
+			mu.Unlock()
+			if dup {
+				return fmt.Errorf("%s claimed by %s and %s", id, prev, worker)
+			}
+		}
+	})
 	if len(claimed) != 37 { // j4, j5 and j6..j40
 		t.Fatalf("claimed %d jobs, want 37", len(claimed))
 	}
@@ -1183,25 +1158,14 @@ redis.call('rpush', KEYS[2], ARGV[1])
 redis.call('ltrim', KEYS[2], -10, -1)
 return v + 1`)
 	const workers, each = 8, 1000
-	var wg sync.WaitGroup
-	errs := make(chan error, workers)
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func(w int) {
-			defer wg.Done()
-			for i := 0; i < each; i++ {
-				if err := incr.Run(ctx, c, []string{"total", "recent"}, w).Err(); err != nil {
-					errs <- err
-					return
-				}
+	inParallel(t, workers, func(w int) error {
+		for i := 0; i < each; i++ {
+			if err := incr.Run(ctx, c, []string{"total", "recent"}, w).Err(); err != nil {
+				return err
 			}
-		}(w)
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Fatal(err)
-	}
+		}
+		return nil
+	})
 	if n, err := c.Get(ctx, "total").Int(); err != nil || n != workers*each {
 		t.Fatalf("total = %d %v, want %d", n, err, workers*each)
 	}
